@@ -1,0 +1,19 @@
+"""revgraph: declare a static graph, emit its adjoint graph, run it on NumPy, draw both.
+
+>>> import revgraph as rg
+>>> g = rg.Graph("apple")
+>>> apple, num, tax = g.input("apple"), g.input("apple_num"), g.input("tax")
+>>> step = rg.compile(apple * num * tax, wrt=[apple, num, tax])
+>>> step.forward(apple=100, apple_num=2, tax=1.1)
+>>> step.backward()          # [2.2, 110.0, 200.0]
+"""
+
+from .ir import FeedError, GradcheckError, Graph, GraphError, Tensor
+from .ir.ops import *  # noqa: F401,F403  (the public op functions)
+from .ir.ops import PUBLIC as _OPS
+from .compiler import compile, grad
+from . import backends  # noqa: F401  (registers the numpy backend)
+
+__version__ = "0.1.0"
+
+__all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", *_OPS]

@@ -1,0 +1,4 @@
+"""Where a program goes: ``numpy`` executes it (``graphviz`` draws it). Backends
+register themselves with the compiler when imported."""
+
+from . import numpy  # noqa: F401

@@ -1,0 +1,11 @@
+"""The NumPy backend: generated straight-line Python over NumPy kernels."""
+
+from ...compiler.pipeline import register_backend
+from ...ir.apply import set_eager_evaluator
+from .codegen import lower
+from .kernels import evaluate, expression, kernel
+
+register_backend("numpy", lower)
+set_eager_evaluator(evaluate)
+
+__all__ = ["lower", "evaluate", "expression", "kernel"]

@@ -1,0 +1,212 @@
+"""NumPy kernels, one per op name: an expression template (the code the
+generated program inlines) or a helper function it calls. The same table
+serves the generated code, eager evaluation of plain arrays and the dynamic
+engine, so each op's NumPy semantics are written once.
+
+Templates take operands as ``{0}``, ``{1}``, ``{args}`` (all, comma-joined) and
+attributes by name, rendered as Python literals by ``literal``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Union
+
+import numpy as np
+
+xp = np  # the array namespace generated code is written against
+
+
+# -- helpers the generated code calls -----------------------------------------------------
+def sigmoid(x):
+    return 0.5 * (xp.tanh(0.5 * x) + 1)  # = 1/(1+e^-x), without overflow for large |x|
+
+
+def softmax(x, axis):
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis):
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def _check_labels(labels, classes):
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"integer labels must lie in [0, {classes}), got values from {labels.min()} to {labels.max()}")
+
+
+def softmax_cross_entropy(logits, labels):
+    logp = log_softmax(logits, -1)
+    batch = logp.size // logp.shape[-1]
+    if labels.dtype.kind in "iu":
+        _check_labels(labels, logp.shape[-1])
+        picked = xp.take_along_axis(logp, labels[..., None], axis=-1)
+        return -xp.sum(picked) / batch
+    return -xp.sum(labels * logp) / batch
+
+
+def mse(a, b):
+    d = a - b
+    return xp.mean(d * d)
+
+
+def sum_to_like(x, ref):
+    """Sum x down to ref's shape (the un-broadcast of a gradient)."""
+    shape = xp.shape(ref)
+    if xp.shape(x) == shape:
+        return x
+    lead = xp.ndim(x) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and xp.shape(x)[lead + i] != 1)
+    return xp.reshape(xp.sum(x, axis=axes, keepdims=True), shape) if axes or lead else xp.reshape(x, shape)
+
+
+def size_of(x, axis):
+    dims = xp.shape(x) if axis is None else [xp.shape(x)[a] for a in axis]
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    return dtype.type(int(np.prod(dims, dtype=np.int64)))
+
+
+def onehot(labels, ref):
+    _check_labels(labels, ref.shape[-1])
+    out = xp.zeros(ref.shape, ref.dtype)
+    xp.put_along_axis(out, labels[..., None], 1, axis=-1)
+    return out
+
+
+def getitem_grad(g, x, index):
+    out = xp.zeros(xp.shape(x), dtype=xp.result_type(g))
+    out[index] = g
+    return out
+
+
+def concat_part(g, *xs, part, axis):
+    start = sum(xp.shape(x)[axis] for x in xs[:part])
+    return g[(slice(None),) * axis + (slice(start, start + xp.shape(xs[part])[axis]),)]
+
+
+HELPERS = {f.__name__: f for f in (sigmoid, softmax, log_softmax, softmax_cross_entropy, mse, sum_to_like,
+                                   size_of, onehot, getitem_grad, concat_part)}
+
+
+# -- rendering attributes as literals -----------------------------------------------------------
+def literal(v: Any) -> str:
+    """A Python literal for an attribute value; only plain data is accepted (never code)."""
+    if v is None or isinstance(v, (bool, int)):
+        return repr(v)
+    if isinstance(v, str):
+        return repr(v)  # repr of a str is always one closed string literal
+    if isinstance(v, float) and np.isfinite(v):
+        return repr(v)
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, slice):
+        return f"slice({literal(v.start)}, {literal(v.stop)}, {literal(v.step)})"
+    if isinstance(v, tuple):
+        inner = ", ".join(literal(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    raise TypeError(f"attribute value {v!r} cannot be rendered as a literal")
+
+
+def subscript(index: tuple) -> str:
+    """``(slice(1, None), None, 0)`` -> ``1:, None, 0``."""
+    def item(i: Any) -> str:
+        if isinstance(i, slice):
+            text = f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}"
+            return text + (f":{i.step}" if i.step is not None else "")
+        return literal(i)
+
+    if not index:
+        return "()"
+    return ", ".join(item(i) for i in index)
+
+
+def _axis_kw(attrs: dict) -> str:
+    axis = attrs.get("axis")
+    text = "" if axis is None else f", axis={axis[0] if isinstance(axis, tuple) and len(axis) == 1 else literal(axis)}"
+    return text + (", keepdims=True" if attrs.get("keepdims") else "")
+
+
+def _transpose(args: list[str], attrs: dict) -> str:
+    axes = attrs["axes"]
+    if axes == tuple(reversed(range(len(axes)))) and len(axes) == 2:
+        return f"{args[0]}.T"
+    return f"xp.transpose({args[0]}, {literal(axes)})"
+
+
+Template = Union[str, Callable[[list, dict], str]]
+
+TEMPLATES: dict[str, Template] = {
+    # elementwise
+    "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}", "neg": "-{0}",
+    "pow": "{0} ** {1}", "exp": "xp.exp({0})", "log": "xp.log({0})", "sqrt": "xp.sqrt({0})",
+    "square": "xp.square({0})", "abs": "xp.abs({0})", "sin": "xp.sin({0})", "cos": "xp.cos({0})",
+    "tanh": "xp.tanh({0})", "sigmoid": "sigmoid({0})", "relu": "xp.maximum({0}, 0)",
+    "maximum": "xp.maximum({0}, {1})", "minimum": "xp.minimum({0}, {1})", "where": "xp.where({0}, {1}, {2})",
+    "sign": "xp.sign({0})", "stop_gradient": "{0}",
+    "less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
+    "equal": "{0} == {1}", "not_equal": "{0} != {1}",
+    # reductions
+    "sum": lambda a, k: f"xp.sum({a[0]}{_axis_kw(k)})",
+    "mean": lambda a, k: f"xp.mean({a[0]}{_axis_kw(k)})",
+    "max": lambda a, k: f"xp.max({a[0]}{_axis_kw(k)})",
+    "argmax": lambda a, k: f"xp.argmax({a[0]}{_axis_kw(k)})",
+    # shapes and linear algebra
+    "matmul": "{0} @ {1}", "transpose": _transpose,
+    "reshape": lambda a, k: f"xp.reshape({a[0]}, {literal(k['shape'])})",
+    "broadcast_to": lambda a, k: f"xp.broadcast_to({a[0]}, {literal(k['shape'])})",
+    "concatenate": lambda a, k: f"xp.concatenate(({', '.join(a)},), axis={k['axis']})",
+    "getitem": lambda a, k: f"{a[0]}[{subscript(k['index'])}]",
+    "expand_dims": lambda a, k: f"xp.expand_dims({a[0]}, {literal(k['axis'])})",
+    "squeeze": lambda a, k: f"xp.squeeze({a[0]}, {literal(k['axis'])})",
+    # layers
+    "softmax": "softmax({0}, axis={axis})", "log_softmax": "log_softmax({0}, axis={axis})",
+    "softmax_cross_entropy": "softmax_cross_entropy({0}, {1})", "mse": "mse({0}, {1})",
+    # internal
+    "sum_to_like": "sum_to_like({0}, {1})", "broadcast_like": "xp.broadcast_to({0}, xp.shape({1}))",
+    "reshape_like": "xp.reshape({0}, xp.shape({1}))",
+    "size_of": lambda a, k: f"size_of({a[0]}, {literal(k['axis'])})",
+    "zeros_like": "xp.zeros_like({0})", "ones_like": "xp.ones_like({0})",
+    "cast": lambda a, k: f"xp.asarray({a[0]}, dtype={literal(k['dtype'])})",
+    "onehot": "onehot({0}, {1})",
+    "getitem_grad": lambda a, k: f"getitem_grad({a[0]}, {a[1]}, {literal(k['index'])})",
+    "concat_part": lambda a, k: f"concat_part({', '.join(a)}, part={k['part']}, axis={k['axis']})",
+    "accumulate": lambda a, k: " + ".join(a),
+}
+
+
+def expression(op: str, args: list[str], attrs: dict) -> str:
+    """The Python expression computing ``op`` on the variables named ``args``."""
+    try:
+        template = TEMPLATES[op]
+    except KeyError:
+        raise NotImplementedError(f"the numpy backend has no kernel for op {op!r}; add one to TEMPLATES") from None
+    if callable(template):
+        return template(args, attrs)
+    return template.format(*args, **{k: literal(v) for k, v in attrs.items()})
+
+
+def namespace() -> dict:
+    """Globals of generated code: the array namespace and the helpers; no builtins but slice."""
+    return {"__builtins__": {"slice": slice}, "xp": xp, **HELPERS}
+
+
+_EAGER_CACHE: dict[tuple, Callable] = {}
+
+
+def kernel(op: str, arity: int, attrs: dict) -> Callable:
+    """A callable computing ``op`` (compiled once per op, arity and attributes, from the same template)."""
+    key = (op, arity, repr(sorted(attrs.items())))
+    fn = _EAGER_CACHE.get(key)
+    if fn is None:
+        args = [f"a{i}" for i in range(arity)]
+        src = f"def k_{op}({', '.join(args)}):\n    return {expression(op, args, attrs)}\n"
+        ns = namespace()
+        exec(compile(src, f"<revgraph kernel {op}>", "exec"), ns)
+        fn = _EAGER_CACHE[key] = ns[f"k_{op}"]
+    return fn
+
+
+def evaluate(op: str, values: list, attrs: dict) -> Any:
+    """Compute ``op`` on concrete values (plain NumPy calls and the dynamic engine use this)."""
+    return kernel(op, len(values), attrs)(*values)

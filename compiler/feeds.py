@@ -1,0 +1,64 @@
+"""Checking and converting the values fed to a compiled program, before any of
+it runs: every needed input present, no unknown names, numeric values of the
+declared shape, converted to the declared dtype."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ir.errors import FeedError
+from ..ir.graph import Graph
+from ..ir.shapes import fmt
+
+
+class FeedSpec:
+    """The inputs a program takes, and how to check one value for each."""
+
+    def __init__(self, graph: Graph, params: list[int]) -> None:
+        G = graph.nx
+        self.graph_name = graph.name
+        self.params = [(G.nodes[n]["name"], G.nodes[n]["shape"], G.nodes[n]["dtype"]) for n in params]
+        self.known = {G.nodes[n]["name"] for n in G if G.nodes[n]["op"] == "input"}
+
+    def bind(self, feeds: dict[str, Any]) -> list[Any]:
+        """The fed values in parameter order, checked and converted (nothing runs if one is bad)."""
+        unknown = [k for k in feeds if k not in self.known]
+        if unknown:
+            names = ", ".join(repr(n) for n in sorted(self.known)) or "none"
+            raise FeedError(f"{unknown[0]!r} is no input of graph {self.graph_name!r}; its inputs are: {names}")
+        args = []
+        for name, shape, dtype in self.params:
+            if name not in feeds:
+                raise FeedError(f"missing feed for input {name!r} (shape {fmt(shape)}, dtype {dtype}); "
+                                f"pass {name}=<value> (or **{{{name!r}: value}})")
+            args.append(convert(feeds[name], name, shape, dtype))
+        return args
+
+
+def convert(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
+    """``value`` as an array of ``dtype`` and a shape matching ``shape`` (None = any size)."""
+    if isinstance(value, np.ndarray) and value.dtype == dtype:
+        arr = value
+    else:
+        if value is None or isinstance(value, (str, bytes)):
+            raise FeedError(f"input {name!r} expects a numeric value of shape {fmt(shape)} ({dtype}), "
+                            f"got {type(value).__name__} {value!r:.40}")
+        try:
+            arr = np.asarray(value)
+        except Exception as exc:  # ragged lists and other non-arrays
+            raise FeedError(f"input {name!r}: cannot make an array of the value fed ({type(value).__name__}): {exc}") from None
+        if arr.dtype.kind not in "biuf":
+            raise FeedError(f"input {name!r} expects numbers ({dtype}), got an array of dtype {arr.dtype}; "
+                            "feed a numeric array")
+        python_number = not isinstance(value, np.ndarray) and not isinstance(value, np.generic)
+        safe = np.can_cast(arr.dtype, dtype, "same_kind") or (python_number and arr.dtype.kind in "biu" and dtype.kind == "f")
+        if not safe:
+            raise FeedError(f"input {name!r} has dtype {dtype}, but a value of dtype {arr.dtype} was fed; "
+                            f"convert it first (e.g. value.astype({dtype.name!r})) or declare the input with that dtype")
+        arr = arr.astype(dtype, copy=False)
+    if arr.ndim != len(shape) or any(d is not None and d != a for d, a in zip(shape, arr.shape)):
+        raise FeedError(f"input {name!r} expects shape {fmt(shape)} ({dtype}), got shape {fmt(arr.shape)} "
+                        f"({arr.dtype}); reshape the value or declare the input with None for sizes that vary")
+    return arr

@@ -1,0 +1,129 @@
+"""``rg.compile``: schedule the graph, differentiate when asked, split the
+forward and backward programs, and hand the plan to a backend by name.
+Backends register themselves; the compiler never imports one."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence, Union
+
+from ..ir.dtypes import is_float
+from ..ir.errors import GraphError
+from ..ir.tensor import Tensor
+from .autodiff import grad
+from .plan import Lowered, Plan, Program
+from .runtime import CompiledFunction, CompiledStep
+from .schedule import ancestors, topological
+
+_BACKENDS: dict[str, Callable[[Plan], Lowered]] = {}
+
+
+def register_backend(name: str, lower: Callable[[Plan], Lowered]) -> None:
+    """Make ``rg.compile(..., backend=name)`` lower plans with ``lower``."""
+    _BACKENDS[name] = lower
+
+
+def _lower(plan: Plan, backend: str) -> Lowered:
+    if backend not in _BACKENDS:
+        raise GraphError(f"unknown backend {backend!r}; registered backends: {', '.join(sorted(_BACKENDS))}")
+    return _BACKENDS[backend](plan)
+
+
+def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, backend: str = "numpy") -> Any:
+    """Compile ``outputs`` (a Tensor, list/tuple or dict of Tensors) into a callable.
+
+    Without ``wrt``: ``f(**feeds)`` returns the outputs in the structure given.
+    With ``wrt``: a step with ``forward(**feeds)`` and ``backward(dout=1.0)``
+    returning the gradients in ``wrt`` order.
+
+    >>> step = rg.compile(price, wrt=[apple, tax])
+    >>> step.forward(apple=100, apple_num=2, tax=1.1)
+    >>> step.backward()
+    """
+    flat, rebuild = flatten(outputs)
+    graph = _common_graph(flat)
+    if wrt is None:
+        return _compile_function(graph, flat, rebuild, backend)
+    if len(flat) != 1:
+        raise GraphError(f"rg.compile with wrt= needs one output to differentiate (got {len(flat)}); "
+                         "sum them into one loss, or compile rg.grad(...) tensors without wrt")
+    wrt_list = [wrt] if isinstance(wrt, Tensor) else list(wrt)
+    return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend)
+
+
+def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str) -> CompiledFunction:
+    ids = [t.id for t in flat]
+    order = topological(graph, ancestors(graph, ids))
+    params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
+    body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
+    plan = Plan(graph, {"call": Program("call", params, body, ids)})
+    return CompiledFunction(plan, _lower(plan, backend), rebuild)
+
+
+def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str) -> CompiledStep:
+    for w in wrt:
+        if not isinstance(w, Tensor) or w.graph is not graph:
+            raise GraphError(f"wrt must hold tensors of graph {graph.name!r}; got {w!r}")
+    if not is_float(y.dtype):
+        raise GraphError(f"cannot differentiate output {y.name!r} of dtype {y.dtype}: it is not a float tensor", node=y.id)
+    # Differentiate in a copy, so the user's graph is left as they built it and
+    # compiling twice gives the same program.
+    work = graph.copy()
+    y2, wrt2 = Tensor(work, y.id), [Tensor(work, w.id) for w in wrt]
+    with work.tagging(adjoint=1 + work.nx.nodes[y.id]["adjoint"], role="seed"):
+        dout = work.input(work._fresh_name("dout"), shape=y.shape, dtype=y.dtype)
+    grads = grad(y2, wrt2, seed=dout)
+    G = work.nx
+    is_kind = lambda n, *ops: G.nodes[n]["op"] in ops  # noqa: E731
+    # Forward: what the output needs, plus every input (the backward may read inputs y ignores).
+    needed_back = ancestors(work, [g.id for g in grads])
+    fwd_nodes = ancestors(work, [y.id]) | {n for n in needed_back if is_kind(n, "input") and n != dout.id}
+    fwd_order = topological(work, fwd_nodes)
+    back_nodes = {n for n in needed_back if n not in fwd_nodes}
+    back_order = topological(work, back_nodes)
+    # Residuals: forward values the backward program reads (constants live in both namespaces).
+    residuals = sorted({u for n in back_order for u in G.pred[n] if u in fwd_nodes and not is_kind(u, "constant")}
+                       | {g.id for g in grads if g.id in fwd_nodes and not is_kind(g.id, "constant")})
+    fwd = Program("forward", [n for n in fwd_order if is_kind(n, "input")],
+                  [n for n in fwd_order if not is_kind(n, "input", "constant")], [y.id] + residuals)
+    back = Program("backward", [dout.id] + residuals,
+                   [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads])
+    plan = Plan(work, {"forward": fwd, "backward": back},
+                options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
+                         "single": single})
+    return CompiledStep(plan, _lower(plan, backend))
+
+
+def flatten(outputs: Any) -> tuple[list[Tensor], Callable[[list], Any]]:
+    """Flatten a Tensor / list / tuple / dict of Tensors; ``rebuild(values)`` restores the structure."""
+    if isinstance(outputs, Tensor):
+        return [outputs], lambda vals: vals[0]
+    if isinstance(outputs, (list, tuple)):
+        items = list(outputs)
+        kind = type(outputs)
+        _check_tensors(items)
+        if kind is list:
+            return items, list
+        if hasattr(kind, "_fields"):  # a namedtuple
+            return items, lambda vals: kind(*vals)
+        return items, kind
+    if isinstance(outputs, dict):
+        keys = list(outputs)
+        items = [outputs[k] for k in keys]
+        _check_tensors(items)
+        return items, lambda vals: dict(zip(keys, vals))
+    raise GraphError(f"outputs must be a Tensor, a list/tuple or a dict of Tensors, got {type(outputs).__name__}")
+
+
+def _check_tensors(items: list) -> None:
+    if not items:
+        raise GraphError("no outputs given; pass at least one Tensor")
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise GraphError(f"outputs must be Tensors of a Graph, got {type(t).__name__} {t!r}")
+
+
+def _common_graph(flat: list[Tensor]) -> Any:
+    graphs = {id(t.graph): t.graph for t in flat}
+    if len(graphs) > 1:
+        raise GraphError("outputs come from different graphs: " + ", ".join(f"{t.name!r} ({t.graph.name!r})" for t in flat))
+    return flat[0].graph

@@ -1,0 +1,47 @@
+"""What the compiler hands a backend: the graph and one or more straight-line
+programs over it (which nodes are parameters, which are computed in what
+order, which are returned). Backends turn a Plan into callables; nothing here
+knows how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ir.graph import Graph
+
+
+@dataclass
+class Program:
+    """One straight-line function: ``name(*params) -> results``."""
+
+    name: str
+    params: list[int]
+    body: list[int]  # computed in this order (inputs and constants are never in the body)
+    results: list[int]
+
+
+@dataclass
+class Plan:
+    """A graph plus the programs to generate for it, and what the runtime needs to know."""
+
+    graph: Graph
+    programs: dict[str, Program]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def constants_of(self, name: str) -> list[int]:
+        """Constant nodes program ``name`` reads (they reach the code through its namespace)."""
+        G = self.graph.nx
+        p = self.programs[name]
+        used = {u for n in p.body for u in G.pred[n] if G.nodes[u]["op"] == "constant"}
+        used.update(r for r in p.results if G.nodes[r]["op"] == "constant")
+        return sorted(used)
+
+
+@dataclass
+class Lowered:
+    """What a backend returns for a Plan."""
+
+    functions: dict[str, Any]  # program name -> callable
+    source: str  # the generated code, all programs
+    line_map: dict[tuple[str, int], int]  # (program name, line number) -> node id

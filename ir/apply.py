@@ -1,0 +1,82 @@
+"""``apply(op, *operands, **attrs)``: the one entry point every op function and
+operator goes through. It picks a *frontend* from the operand types:
+
+* any ``Tensor``     -> build a node in its graph (define-and-run);
+* any object whose class carries ``_rg_frontend`` (dynamic Variables)
+                     -> that frontend (define-by-run);
+* only plain values  -> compute at once with the eager evaluator a backend
+                        registered (NumPy), returning an ndarray.
+
+ir/ knows no backend: the eager evaluator is registered from outside.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from .errors import GraphError
+from .registry import Aval, OpDef, ShapeRuleError, get
+
+_eager: Optional[Callable[[str, list, dict], Any]] = None
+
+
+def set_eager_evaluator(fn: Callable[[str, list, dict], Any]) -> None:
+    """Register how ops on plain NumPy values compute (the numpy backend does this)."""
+    global _eager
+    _eager = fn
+
+
+def apply(name: str, *operands: Any, **attrs: Any) -> Any:
+    """Apply op ``name`` to ``operands`` in whichever frontend they belong to."""
+    opdef = get(name)
+    opdef.check_arity(len(operands))
+    frontends = {type(o)._rg_frontend for o in operands if hasattr(type(o), "_rg_frontend")}
+    if len(frontends) > 1:
+        kinds = sorted({type(o).__name__ for o in operands if hasattr(type(o), "_rg_frontend")})
+        raise GraphError(f"{name}: cannot mix {' and '.join(kinds)} operands; a symbolic Tensor and a dynamic "
+                         "Variable live in different engines -- use one or the other (rg.trace turns a function into a graph)")
+    if frontends:
+        return frontends.pop().apply(opdef, operands, attrs)
+    return eager_apply(opdef, operands, attrs)
+
+
+def eager_apply(opdef: OpDef, operands: tuple, attrs: dict) -> Any:
+    """Compute ``opdef`` on plain values with the registered evaluator."""
+    values = [o if isinstance(o, (bool, int, float)) else np.asarray(o) for o in operands]
+    avals = [aval_of_value(v) for v in values]
+    attrs.pop("name", None)  # names only mean something in a graph
+    attrs, _, _ = declare(opdef, avals, attrs, [repr_operand(v) for v in values])
+    if _eager is None:
+        raise RuntimeError("no eager evaluator registered; import revgraph (not revgraph.ir alone)")
+    return _eager(opdef.name, values, attrs)
+
+
+def aval_of_value(v: Any) -> Aval:
+    """The abstract value of a concrete operand (a Python scalar stays weak)."""
+    if isinstance(v, (bool, int, float)):
+        return Aval((), np.asarray(v).dtype, v)
+    return Aval(tuple(v.shape), v.dtype)
+
+
+def repr_operand(v: Any) -> str:
+    if isinstance(v, (bool, int, float)):
+        return repr(v)
+    return f"array{tuple(v.shape)}"
+
+
+def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: list[str], node_name: str = "") -> tuple:
+    """Normalise the attributes and run the shape rule: ``(attrs, shape, dtype)``.
+    A failure becomes a GraphError naming the op, its operands, their shapes and the fix."""
+    try:
+        attrs = opdef.prepare(avals, attrs)
+        shape, dtype = opdef.infer(*avals, **attrs)
+        return attrs, shape, dtype
+    except ShapeRuleError as exc:
+        from .shapes import fmt
+
+        ops = ", ".join(f"{n}: shape {fmt(a.shape)} {a.dtype}" for n, a in zip(names, avals))
+        where = f" declaring {node_name!r}" if node_name else ""
+        fix = f" Fix: {exc.fix}." if exc.fix else ""
+        raise GraphError(f"{opdef.name}{where} with operands ({ops}): {exc.detail}.{fix}") from None

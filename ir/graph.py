@@ -1,0 +1,235 @@
+"""``Graph``: a static computational graph stored in a ``networkx.MultiDiGraph``.
+
+Nodes are ints in creation order (so orderings and generated code are
+deterministic). Each node's data holds:
+
+* ``op``     -- ``"input"``, ``"constant"`` or a registered op name
+* ``name``   -- unique in the graph; any string (it is data, never code)
+* ``shape``  -- a tuple of ints, ``None`` for sizes fixed at run time
+* ``dtype``  -- a ``numpy.dtype``
+* ``attrs``  -- the op's normalised attributes
+* ``value``  -- constants only; ``weak`` marks a Python scalar (NumPy 2 weak promotion)
+* ``adjoint``-- 0 for the forward graph, k for nodes emitted by the k-th ``rg.grad``
+* ``role``   -- ``"seed"``, ``"accumulate"`` or None; ``grad_of`` lists the tensors
+  whose gradient this node is.
+
+There is one edge per operand, keyed by its operand slot, so ``x + x`` is two
+edges into one node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from typing import Any, Iterator, Optional
+
+import networkx as nx
+import numpy as np
+
+from .dtypes import as_dtype
+from .errors import GraphError
+from .shapes import Shape, as_shape, fmt
+
+
+class Graph:
+    """A static computational graph.
+
+    >>> import revgraph as rg
+    >>> g = rg.Graph("demo")
+    >>> x = g.input("x")
+    >>> y = x * x + 1.0
+    >>> rg.compile(y)(x=3.0)
+    10.0
+    """
+
+    def __init__(self, name: str = "graph") -> None:
+        self.name = str(name)
+        self.nx = nx.MultiDiGraph()
+        self.outputs: Any = None  # set by rg.trace or by the user
+        self.wrt: Any = None
+        self._next_id = 0
+        self._by_name: dict[str, int] = {}
+        self._counters: dict[str, int] = defaultdict(int)
+        self._tags: dict[str, Any] = {"adjoint": 0}
+
+    # -- declaring -----------------------------------------------------------------
+    def input(self, name: str, shape: Any = (), dtype: Any = "float64") -> "Tensor":
+        """Declare an input fed at run time. ``None`` in ``shape`` = size fixed at run time.
+
+        >>> x = rg.Graph().input("x", shape=(None, 784), dtype="float32")
+        """
+        if not isinstance(name, str):
+            raise GraphError(f"input name {name!r} must be a string")
+        shape = as_shape(shape, what=f"input {name!r}")
+        dtype = as_dtype(dtype, what=f"input {name!r}")
+        return self._add("input", [], {}, shape, dtype, name=name)
+
+    def constant(self, value: Any, name: Optional[str] = None) -> "Tensor":
+        """Declare a constant (a copy of ``value`` is kept; the program reads it, never its text).
+
+        >>> c = rg.Graph().constant([[1.0, 2.0]])
+        """
+        weak = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
+        if weak:
+            arr = np.asarray(value)
+            data: Any = value
+        else:
+            try:
+                arr = np.array(value, copy=True)
+            except Exception as exc:
+                raise GraphError(f"constant {name or ''!r}: cannot make an array of {type(value).__name__}: {exc}") from None
+            as_dtype(arr.dtype, what=f"constant {name or type(value).__name__}")
+            arr.setflags(write=False)
+            data = arr
+        return self._add("constant", [], {}, arr.shape, arr.dtype, name=name, value=data, weak=weak)
+
+    def _add(self, op: str, operands: list["Tensor"], attrs: dict, shape: Shape, dtype: np.dtype,
+             name: Optional[str] = None, **extra: Any) -> "Tensor":
+        """Create a node (the one place nodes are made). Operands must belong to this graph."""
+        if nx.is_frozen(self.nx):
+            raise GraphError(f"graph {self.name!r} is a read-only view; build on the graph it was taken from")
+        for t in operands:
+            if t.graph is not self:
+                raise GraphError(f"{t.name!r} belongs to graph {t.graph.name!r}, not {self.name!r}; "
+                                 "tensors of two graphs cannot be mixed")
+        if name is None:
+            name = self._fresh_name(op)
+        elif not isinstance(name, str):
+            raise GraphError(f"node name {name!r} must be a string")
+        elif name in self._by_name:
+            raise GraphError(f"name {name!r} is already used in graph {self.name!r} "
+                             f"(by a {self.nx.nodes[self._by_name[name]]['op']} node); names must be unique")
+        nid = self._next_id
+        self._next_id += 1
+        self.nx.add_node(nid, op=op, name=name, shape=tuple(shape), dtype=np.dtype(dtype), attrs=attrs,
+                         **self._tags, **extra)
+        for slot, t in enumerate(operands):
+            self.nx.add_edge(t.id, nid, key=slot, slot=slot)
+        self._by_name[name] = nid
+        return Tensor(self, nid)
+
+    def _fresh_name(self, op: str) -> str:
+        while True:
+            self._counters[op] += 1
+            name = f"{op}_{self._counters[op]}"
+            if name not in self._by_name:
+                return name
+
+    def rename(self, nid: int, name: str) -> None:
+        """Rename node ``nid``; names stay unique."""
+        if not isinstance(name, str):
+            raise GraphError(f"node name {name!r} must be a string")
+        old = self.nx.nodes[nid]["name"]
+        if name == old:
+            return
+        if name in self._by_name:
+            raise GraphError(f"name {name!r} is already used in graph {self.name!r}; names must be unique")
+        del self._by_name[old]
+        self._by_name[name] = nid
+        self.nx.nodes[nid]["name"] = name
+
+    @contextlib.contextmanager
+    def tagging(self, **tags: Any) -> Iterator[None]:
+        """Nodes created inside the block carry ``tags`` (the adjoint pass marks its nodes so)."""
+        saved = dict(self._tags)
+        self._tags.update(tags)
+        try:
+            yield
+        finally:
+            self._tags = saved
+
+    # -- reading -------------------------------------------------------------------
+    def node(self, nid: int) -> dict:
+        """The data dict of node ``nid``."""
+        return self.nx.nodes[nid]
+
+    def operands(self, nid: int) -> list[int]:
+        """Operand node ids of ``nid`` in slot order."""
+        edges = sorted(self.nx.in_edges(nid, keys=True), key=lambda e: e[2])
+        return [u for u, _, _ in edges]
+
+    def tensor(self, key: Any) -> "Tensor":
+        """The tensor of a node, by name or id."""
+        if isinstance(key, Tensor):
+            return key
+        if isinstance(key, str):
+            if key not in self._by_name:
+                raise GraphError(f"graph {self.name!r} has no node named {key!r}")
+            return Tensor(self, self._by_name[key])
+        if isinstance(key, (int, np.integer)) and int(key) in self.nx:
+            return Tensor(self, int(key))
+        raise GraphError(f"graph {self.name!r} has no node {key!r}")
+
+    @property
+    def inputs(self) -> list["Tensor"]:
+        """The graph's inputs, in declaration order."""
+        return [Tensor(self, n) for n, op in self.nx.nodes(data="op") if op == "input"]
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()
+
+    def __contains__(self, key: Any) -> bool:
+        if isinstance(key, Tensor):
+            return key.graph is self
+        return key in self._by_name
+
+    def __repr__(self) -> str:
+        n_adj = sum(1 for _, a in self.nx.nodes(data="adjoint") if a)
+        return f"<revgraph.Graph {self.name!r}: {len(self) - n_adj} forward node(s), {n_adj} adjoint node(s)>"
+
+    def describe(self, nid: int) -> str:
+        """``mul_3 (mul, shape (2, 3) float32)`` -- how errors name a node."""
+        d = self.nx.nodes[nid]
+        return f"{d['name']!r} ({d['op']}, shape {fmt(d['shape'])} {d['dtype']})"
+
+    # -- structure -----------------------------------------------------------------
+    def copy(self, name: Optional[str] = None) -> "Graph":
+        """An independent copy with the same node ids (so ``Tensor(copy, t.id)`` maps a tensor)."""
+        new = Graph.__new__(Graph)
+        new.name = self.name if name is None else name
+        new.nx = self.nx.copy()
+        for nid in new.nx:  # attrs and grad_of lists must not be shared
+            d = new.nx.nodes[nid]
+            d["attrs"] = dict(d["attrs"])
+            if "grad_of" in d:
+                d["grad_of"] = list(d["grad_of"])
+        new.outputs = _retarget(self.outputs, new)
+        new.wrt = _retarget(self.wrt, new)
+        new._next_id = self._next_id
+        new._by_name = dict(self._by_name)
+        new._counters = defaultdict(int, self._counters)
+        new._tags = {"adjoint": 0}
+        return new
+
+    def view(self, nodes: Any, name: Optional[str] = None) -> "Graph":
+        """A read-only Graph over ``nodes`` (sharing node data): for drawing and inspection."""
+        view = Graph.__new__(Graph)
+        view.name = self.name if name is None else name
+        view.nx = self.nx.subgraph(nodes)
+        view.outputs, view.wrt = None, None
+        view._next_id = self._next_id
+        view._by_name = {view.nx.nodes[n]["name"]: n for n in view.nx}
+        view._counters = defaultdict(int)
+        view._tags = {"adjoint": 0}
+        return view
+
+    def check(self) -> None:
+        """The IR linter: acyclic, known ops, operand counts and slots, unique names,
+        shapes and dtypes agreeing with the shape rules. Raises GraphError."""
+        from .check import check_graph
+
+        check_graph(self)
+
+
+def _retarget(obj: Any, graph: Graph) -> Any:
+    """Map tensors inside a (nested) output structure onto ``graph`` by node id."""
+    if isinstance(obj, Tensor):
+        return Tensor(graph, obj.id)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_retarget(o, graph) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _retarget(v, graph) for k, v in obj.items()}
+    return obj
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor's methods need Graph defined first)

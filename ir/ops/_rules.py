@@ -1,0 +1,70 @@
+"""Shape/dtype rules shared by many ops. Each takes the operands' ``Aval``s
+(and the op's attributes) and returns ``(shape, dtype)``, or raises
+``ShapeRuleError`` with a detail and a fix."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from ..dtypes import float_result, promote
+from ..registry import Aval, ShapeRuleError
+from ..shapes import broadcast, fmt, normalize_axis
+
+BROADCAST_FIX = ("make the sizes equal, or 1 where one operand should repeat "
+                 "(e.g. reshape, or index with [:, None] to add an axis)")
+
+
+def broadcast_shape(avals: list[Aval]) -> tuple:
+    shape = broadcast([a.shape for a in avals])
+    if shape is None:
+        shapes = " and ".join(fmt(a.shape) for a in avals)
+        raise ShapeRuleError(f"shapes {shapes} cannot broadcast", BROADCAST_FIX)
+    return shape
+
+
+def elementwise(*avals: Aval) -> tuple:
+    """Broadcast the shapes, promote the dtypes (NumPy 2, Python scalars weak)."""
+    return broadcast_shape(list(avals)), promote(*avals)
+
+
+def true_divide(*avals: Aval) -> tuple:
+    return broadcast_shape(list(avals)), float_result(promote(*avals))
+
+
+def compare(*avals: Aval) -> tuple:
+    return broadcast_shape(list(avals)), np.dtype(bool)
+
+
+def same(x: Aval, **_: Any) -> tuple:
+    return x.shape, x.dtype
+
+
+def to_float(x: Aval, **_: Any) -> tuple:
+    return x.shape, float_result(x.dtype)
+
+
+def axis_attrs(avals: list[Aval], axis: Any = None, keepdims: bool = False) -> dict:
+    """Normaliser for reductions: axis -> sorted tuple of non-negative axes (or None)."""
+    try:
+        axes = normalize_axis(axis, avals[0].ndim)
+    except ValueError as exc:
+        raise ShapeRuleError(str(exc), "use an axis between -ndim and ndim-1") from None
+    return {"axis": axes, "keepdims": bool(keepdims)}
+
+
+def one_axis(avals: list[Aval], axis: Any = -1) -> dict:
+    """Normaliser for ops along a single axis (softmax, concatenate)."""
+    try:
+        (a,) = normalize_axis(int(axis) if not isinstance(axis, bool) else axis, max(avals[0].ndim, 1))
+    except (ValueError, TypeError) as exc:
+        raise ShapeRuleError(f"bad axis {axis!r}: {exc}", "give one int axis") from None
+    return {"axis": a}
+
+
+def reduced_shape(shape: tuple, axis: Optional[tuple], keepdims: bool) -> tuple:
+    axes = range(len(shape)) if axis is None else axis
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)

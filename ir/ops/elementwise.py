@@ -1,0 +1,204 @@
+"""Elementwise ops. Each entry: shape/dtype rule, then one VJP rule per operand
+``rule(g, out, *inputs)`` written with the public op functions (None = no
+gradient flows to that operand). Un-broadcasting happens centrally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..apply import apply
+from ..registry import OpDef, register
+from . import _rules as R
+
+__all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin", "cos",
+           "tanh", "sigmoid", "relu", "maximum", "minimum", "where", "sign", "stop_gradient",
+           "less", "less_equal", "greater", "greater_equal", "equal", "not_equal"]
+
+
+def _op(name: str, arity: int, infer: Any, vjp: Any = None, doc: str = "") -> None:
+    register(OpDef(name, arity, infer, vjp=vjp, doc=doc))
+
+
+# -- arithmetic ----------------------------------------------------------------------------
+_op("add", 2, R.elementwise, (lambda g, out, x, y: g,
+                              lambda g, out, x, y: g))
+_op("sub", 2, R.elementwise, (lambda g, out, x, y: g,
+                              lambda g, out, x, y: -g))
+_op("mul", 2, R.elementwise, (lambda g, out, x, y: g * y,
+                              lambda g, out, x, y: g * x))
+_op("div", 2, R.true_divide, (lambda g, out, x, y: g / y,
+                              lambda g, out, x, y: -g * out / y))          # d(x/y)/dy = -x/y² = -out/y
+_op("neg", 1, R.same, (lambda g, out, x: -g,))
+_op("pow", 2, R.elementwise, (lambda g, out, x, y: g * y * x ** (y - 1),
+                              lambda g, out, x, y: g * out * log(x)))    # only built when y needs a gradient
+
+# -- transcendental and friends --------------------------------------------------------------
+_op("exp", 1, R.to_float, (lambda g, out, x: g * out,))
+_op("log", 1, R.to_float, (lambda g, out, x: g / x,))
+_op("sqrt", 1, R.to_float, (lambda g, out, x: g / (out * 2),))
+_op("square", 1, R.same, (lambda g, out, x: g * (x * 2),))
+_op("abs", 1, R.same, (lambda g, out, x: g * sign(x),))                    # abs'(0) = sign(0) = 0
+_op("sin", 1, R.to_float, (lambda g, out, x: g * cos(x),))
+_op("cos", 1, R.to_float, (lambda g, out, x: -g * sin(x),))
+_op("tanh", 1, R.to_float, (lambda g, out, x: g * (1 - out * out),))
+_op("sigmoid", 1, R.to_float, (lambda g, out, x: g * out * (1 - out),))
+_op("relu", 1, R.same, (lambda g, out, x: where(x > 0, g, 0),))           # relu'(0) = 0
+
+# -- selection: ties share the gradient equally ------------------------------------------------
+_op("maximum", 2, R.elementwise, (lambda g, out, x, y: where(x > y, g, where(equal(x, y), g * 0.5, 0)),
+                                  lambda g, out, x, y: where(y > x, g, where(equal(x, y), g * 0.5, 0))))
+_op("minimum", 2, R.elementwise, (lambda g, out, x, y: where(x < y, g, where(equal(x, y), g * 0.5, 0)),
+                                  lambda g, out, x, y: where(y < x, g, where(equal(x, y), g * 0.5, 0))))
+
+
+def _where_rule(c: Any, x: Any, y: Any) -> tuple:
+    return R.broadcast_shape([c, x, y]), R.promote(x, y)
+
+
+_op("where", 3, _where_rule, (None,
+                              lambda g, out, c, x, y: where(c, g, 0),
+                              lambda g, out, c, x, y: where(c, 0, g)))
+
+# -- no gradient (documented zero) ---------------------------------------------------------------
+_op("sign", 1, R.same, doc="sign(x): -1, 0 or 1; zero gradient.")
+_op("stop_gradient", 1, R.same, doc="x unchanged in the forward pass; no gradient flows through it.")
+for _name in ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"):
+    _op(_name, 2, R.compare, doc=f"{_name}(x, y) elementwise, as bool; zero gradient.")
+
+
+# -- public functions -----------------------------------------------------------------------------
+def add(x: Any, y: Any) -> Any:
+    """x + y with broadcasting. ``rg.add(g.input("a"), 1.0)``"""
+    return apply("add", x, y)
+
+
+def sub(x: Any, y: Any) -> Any:
+    """x - y with broadcasting."""
+    return apply("sub", x, y)
+
+
+def mul(x: Any, y: Any) -> Any:
+    """x * y with broadcasting. ``rg.mul(apple, apple_num)``"""
+    return apply("mul", x, y)
+
+
+def div(x: Any, y: Any) -> Any:
+    """x / y (true division) with broadcasting."""
+    return apply("div", x, y)
+
+
+def neg(x: Any) -> Any:
+    """-x."""
+    return apply("neg", x)
+
+
+def pow(x: Any, y: Any) -> Any:  # noqa: A001  (mirrors NumPy's name)
+    """x ** y. ``rg.pow(x, 3.0)``"""
+    return apply("pow", x, y)
+
+
+def exp(x: Any) -> Any:
+    """e ** x. ``rg.exp(x)``"""
+    return apply("exp", x)
+
+
+def log(x: Any) -> Any:
+    """Natural logarithm."""
+    return apply("log", x)
+
+
+def sqrt(x: Any) -> Any:
+    """Square root."""
+    return apply("sqrt", x)
+
+
+def square(x: Any) -> Any:
+    """x * x."""
+    return apply("square", x)
+
+
+def abs(x: Any) -> Any:  # noqa: A001
+    """|x|; the gradient at 0 is 0."""
+    return apply("abs", x)
+
+
+def sin(x: Any) -> Any:
+    """Sine."""
+    return apply("sin", x)
+
+
+def cos(x: Any) -> Any:
+    """Cosine."""
+    return apply("cos", x)
+
+
+def tanh(x: Any) -> Any:
+    """Hyperbolic tangent."""
+    return apply("tanh", x)
+
+
+def sigmoid(x: Any) -> Any:
+    """1 / (1 + e ** -x); its gradient is y (1 - y). ``rg.sigmoid(x)``"""
+    return apply("sigmoid", x)
+
+
+def relu(x: Any) -> Any:
+    """max(x, 0); passes the gradient only where x > 0. ``rg.relu(x @ W)``"""
+    return apply("relu", x)
+
+
+def maximum(x: Any, y: Any) -> Any:
+    """Elementwise maximum; ties share the gradient equally."""
+    return apply("maximum", x, y)
+
+
+def minimum(x: Any, y: Any) -> Any:
+    """Elementwise minimum; ties share the gradient equally."""
+    return apply("minimum", x, y)
+
+
+def where(cond: Any, x: Any, y: Any) -> Any:
+    """x where cond is true, else y (broadcasting all three). ``rg.where(x > 0, x, 0.0)``"""
+    return apply("where", cond, x, y)
+
+
+def sign(x: Any) -> Any:
+    """-1, 0 or 1 elementwise; zero gradient."""
+    return apply("sign", x)
+
+
+def stop_gradient(x: Any) -> Any:
+    """x in the forward pass; treated as a constant by ``rg.grad``."""
+    return apply("stop_gradient", x)
+
+
+def less(x: Any, y: Any) -> Any:
+    """x < y as bool (also ``x < y`` on tensors); zero gradient."""
+    return apply("less", x, y)
+
+
+def less_equal(x: Any, y: Any) -> Any:
+    """x <= y as bool; zero gradient."""
+    return apply("less_equal", x, y)
+
+
+def greater(x: Any, y: Any) -> Any:
+    """x > y as bool; zero gradient."""
+    return apply("greater", x, y)
+
+
+def greater_equal(x: Any, y: Any) -> Any:
+    """x >= y as bool; zero gradient."""
+    return apply("greater_equal", x, y)
+
+
+def equal(x: Any, y: Any) -> Any:
+    """x == y elementwise as bool (``==`` on tensors compares identity); zero gradient."""
+    return apply("equal", x, y)
+
+
+def not_equal(x: Any, y: Any) -> Any:
+    """x != y elementwise as bool; zero gradient."""
+    return apply("not_equal", x, y)
+
+

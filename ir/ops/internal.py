@@ -1,0 +1,153 @@
+"""Ops that VJP rules use but users rarely call: they read run-time shapes
+(sizes given as ``None`` are known only when the program runs), cast, scatter
+and accumulate. Registry entries like any other op; not re-exported as rg.*.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..apply import apply
+from ..dtypes import as_dtype, float_result
+from ..registry import Aval, OpDef, ShapeRuleError, register
+from ..shapes import broadcast, is_static
+from ._rules import broadcast_shape, promote, reduced_shape, axis_attrs
+
+
+def _like_second(x: Aval, ref: Aval, **_: Any) -> tuple:
+    return ref.shape, x.dtype
+
+
+def _sum_to_like_rule(x: Aval, ref: Aval) -> tuple:
+    if broadcast([x.shape, ref.shape]) is None:
+        raise ShapeRuleError("the value cannot be summed down to the reference shape")
+    return ref.shape, x.dtype
+
+
+register(OpDef("sum_to_like", 2, _sum_to_like_rule, internal=True,
+               doc="Sum x down to ref's (run-time) shape: the un-broadcast of a gradient.",
+               vjp=(lambda g, out, x, ref: broadcast_like(g, x), None)))
+
+register(OpDef("broadcast_like", 2, lambda x, ref: (broadcast_shape([x, ref]), x.dtype), internal=True,
+               doc="Broadcast x to ref's (run-time) shape.",
+               vjp=(lambda g, out, x, ref: sum_to_like(g, x), None)))
+
+register(OpDef("reshape_like", 2, _like_second, internal=True,
+               doc="Reshape x to ref's (run-time) shape.",
+               vjp=(lambda g, out, x, ref: reshape_like(g, x), None)))
+
+
+def _size_of_rule(x: Aval, axis: Any = None, keepdims: bool = False) -> tuple:
+    return (), float_result(x.dtype)
+
+
+register(OpDef("size_of", 1, _size_of_rule, attrs={"axis": None, "keepdims": False}, normalize=axis_attrs,
+               internal=True, doc="Number of elements of x over `axis`, as a float scalar (for means)."))
+
+register(OpDef("zeros_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Zeros of x's shape and dtype."))
+register(OpDef("ones_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Ones of x's shape and dtype."))
+
+
+def _cast_attrs(avals: list, dtype: Any) -> dict:
+    return {"dtype": as_dtype(dtype).name}
+
+
+register(OpDef("cast", 1, lambda x, dtype: (x.shape, np.dtype(dtype)), attrs={"dtype": "float64"},
+               normalize=_cast_attrs, internal=True, doc="x converted to `dtype`.",
+               vjp=(lambda g, out, x, dtype: cast(g, x.dtype),)))
+
+
+def _onehot_rule(labels: Aval, ref: Aval) -> tuple:
+    return ref.shape, ref.dtype
+
+
+register(OpDef("onehot", 2, _onehot_rule, internal=True,
+               doc="One-hot rows for integer labels, with ref's last size as the number of classes and ref's dtype."))
+
+
+register(OpDef("getitem_grad", 2, lambda g, x, index: (x.shape, g.dtype), attrs={"index": ()}, internal=True,
+               doc="Zeros shaped like x with g written at x[index]: the adjoint of basic slicing.",
+               vjp=(lambda gg, out, g, x, index: apply("getitem", gg, index=index), None)))
+
+
+def _concat_part_rule(g: Aval, *xs: Aval, part: int, axis: int) -> tuple:
+    return xs[part].shape, g.dtype
+
+
+def _concat_part_vjp(gg, out, g, *xs, index, part, axis):
+    if index != 0:
+        return None  # the other operands only lend their sizes
+    pieces = [gg if j == part else zeros_like(x) for j, x in enumerate(xs)]
+    return apply("concatenate", *pieces, axis=axis)
+
+
+register(OpDef("concat_part", None, _concat_part_rule, attrs={"part": 0, "axis": 0}, internal=True,
+               vjp=_concat_part_vjp,
+               doc="The part of g (a gradient of concatenate(xs)) that belongs to xs[part], by run-time sizes."))
+
+
+register(OpDef("accumulate", None, lambda *xs: (broadcast_shape(list(xs)), promote(*xs)), internal=True,
+               doc="The sum of a tensor's gradient contributions (drawn as one node, so fan-out is visible).",
+               vjp=lambda g, out, *xs, index: g))
+
+
+# -- functions -------------------------------------------------------------------------
+def sum_to_like(x: Any, ref: Any) -> Any:
+    return apply("sum_to_like", x, ref)
+
+
+def broadcast_like(x: Any, ref: Any) -> Any:
+    return apply("broadcast_like", x, ref)
+
+
+def reshape_like(x: Any, ref: Any) -> Any:
+    return apply("reshape_like", x, ref)
+
+
+def size_of(x: Any, axis: Any = None) -> Any:
+    return apply("size_of", x, axis=axis)
+
+
+def zeros_like(x: Any) -> Any:
+    return apply("zeros_like", x)
+
+
+def ones_like(x: Any) -> Any:
+    return apply("ones_like", x)
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    return apply("cast", x, dtype=np.dtype(dtype).name)
+
+
+def onehot(labels: Any, ref: Any) -> Any:
+    return apply("onehot", labels, ref)
+
+
+def accumulate(*xs: Any) -> Any:
+    return apply("accumulate", *xs)
+
+
+def unbroadcast(grad: Any, like: Any) -> Any:
+    """Reduce a gradient to the shape and dtype of the operand it belongs to.
+
+    Done once, centrally, by both engines' backward passes -- never inside a VJP
+    rule. Static shapes give plain sums (readable code); ``None`` sizes defer to
+    ``sum_to_like`` at run time.
+    """
+    gs, ts = tuple(grad.shape), tuple(like.shape)
+    if gs != ts or not is_static(ts):
+        if is_static(gs) and is_static(ts) and broadcast([gs, ts]) == gs:
+            lead = len(gs) - len(ts)
+            if lead:
+                grad = apply("sum", grad, axis=tuple(range(lead)))
+            axes = tuple(i for i, (a, b) in enumerate(zip(gs[lead:], ts)) if b == 1 and a != 1)
+            if axes:
+                grad = apply("sum", grad, axis=axes, keepdims=True)
+        else:
+            grad = sum_to_like(grad, like)
+    if grad.dtype != like.dtype:
+        grad = cast(grad, like.dtype)
+    return grad

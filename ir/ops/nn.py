@@ -1,0 +1,109 @@
+"""Layers of the textbook as ops: softmax, log_softmax, softmax with
+cross-entropy (integer labels or one-hot/probabilities) and mean squared error.
+Each is one node in the graph, as the textbook draws its layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..apply import apply
+from ..registry import Aval, OpDef, ShapeRuleError, register
+from ..shapes import broadcast, fmt, size
+from . import _rules as R
+from .elementwise import exp
+from .internal import onehot, size_of
+
+__all__ = ["softmax", "log_softmax", "softmax_cross_entropy", "mse"]
+
+
+def _softmax_attrs(avals: list, axis: Any = -1) -> dict:
+    if avals[0].ndim == 0:
+        raise ShapeRuleError("softmax needs at least one axis", "give a vector or a batch of vectors")
+    return R.one_axis(avals, axis)
+
+
+register(OpDef("softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_softmax_attrs,
+               vjp=(lambda g, out, x, axis: out * (g - apply("sum", g * out, axis=axis, keepdims=True)),)))
+register(OpDef("log_softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_softmax_attrs,
+               vjp=(lambda g, out, x, axis: g - exp(out) * apply("sum", g, axis=axis, keepdims=True),)))
+
+
+def _sce_rule(logits: Aval, labels: Aval) -> tuple:
+    if logits.ndim == 0:
+        raise ShapeRuleError("logits need a class axis", "give logits of shape (N, classes) or (classes,)")
+    if labels.dtype.kind in "iu":
+        expected = logits.shape[:-1]
+        kind = "integer class indices"
+    elif labels.dtype.kind == "f":
+        expected = logits.shape
+        kind = "one-hot rows or probabilities"
+    else:
+        raise ShapeRuleError(f"labels of dtype {labels.dtype} are neither integer class indices nor probabilities",
+                             "give int labels of shape logits.shape[:-1], or float one-hot labels of logits' shape")
+    if len(labels.shape) != len(expected) or broadcast([labels.shape, expected]) != tuple(
+            e if e is not None else l for e, l in zip(expected, labels.shape)):
+        raise ShapeRuleError(f"{kind} must have shape {fmt(expected)}, got {fmt(labels.shape)}",
+                             "int labels have shape logits.shape[:-1]; one-hot labels have logits' shape")
+    return (), R.float_result(np.result_type(logits.dtype, labels.dtype) if labels.dtype.kind == "f" else logits.dtype)
+
+
+def _batch_count(logits: Any) -> Any:
+    """N of the batch mean: every axis but the class axis."""
+    n = size(tuple(logits.shape[:-1]))
+    return n if n is not None else size_of(logits, tuple(range(logits.ndim - 1)))
+
+
+def _target(labels: Any, logits: Any) -> Any:
+    return onehot(labels, logits) if labels.dtype.kind in "iu" else labels
+
+
+register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
+    # d/dlogits = (softmax - onehot) / N
+    lambda g, out, x, t: (apply("softmax", x) - _target(t, x)) * (g / _batch_count(x)),
+    # d/dlabels (probabilities only) = -log_softmax / N
+    lambda g, out, x, t: None if t.dtype.kind in "iu" else -apply("log_softmax", x) * (g / _batch_count(x)),
+)))
+
+
+def _mse_rule(a: Aval, b: Aval) -> tuple:
+    R.broadcast_shape([a, b])
+    return (), R.float_result(R.promote(a, b))
+
+
+def _mse_count(a: Any, b: Any) -> Any:
+    n = size(broadcast([tuple(a.shape), tuple(b.shape)]))
+    return n if n is not None else size_of(a - b)
+
+
+register(OpDef("mse", 2, _mse_rule, vjp=(
+    lambda g, out, a, b: (a - b) * (g * 2 / _mse_count(a, b)),
+    lambda g, out, a, b: (b - a) * (g * 2 / _mse_count(a, b)),
+)))
+
+
+def softmax(x: Any, axis: int = -1) -> Any:
+    """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
+    return apply("softmax", x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Any:
+    """log(softmax(x)) computed exactly (x - logsumexp(x))."""
+    return apply("log_softmax", x, axis=axis)
+
+
+def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
+    """Mean over the batch of -sum(t * log_softmax(logits)). ``labels``: int class
+    indices (shape ``logits.shape[:-1]``) or one-hot/probabilities (logits' shape).
+
+    >>> loss = rg.softmax_cross_entropy(x @ W + b, t)
+    """
+    return apply("softmax_cross_entropy", logits, labels)
+
+
+def mse(a: Any, b: Any) -> Any:
+    """Mean squared error: mean((a - b) ** 2) over all elements."""
+    return apply("mse", a, b)
+
+

@@ -1,0 +1,120 @@
+"""The op registry: one entry per op, holding everything revgraph knows about it
+that does not depend on where the op runs.
+
+An entry is the op's name, its arity, its attributes (with defaults and a
+normaliser), its shape/dtype rule and its VJP rule. VJP rules are written with
+the public op functions, so the same rule builds adjoint *nodes* on symbolic
+tensors and computes *values* on dynamic Variables. Kernels live in the
+backends, keyed by the same name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from .errors import GraphError
+from .shapes import Shape
+
+# A VJP rule for one operand: rule(g, out, *inputs, **attrs) -> gradient (or None).
+VjpRule = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Aval:
+    """What a shape rule sees of an operand: its shape, dtype and, for a Python
+    scalar constant, the scalar itself (it promotes *weakly*, as in NumPy 2)."""
+
+    shape: Shape
+    dtype: np.dtype
+    weak_value: Any = None
+
+    @property
+    def weak(self) -> bool:
+        return self.weak_value is not None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class ShapeRuleError(Exception):
+    """Raised by shape rules; the caller turns it into a GraphError naming the node and operands."""
+
+    def __init__(self, detail: str, fix: str = ""):
+        super().__init__(detail)
+        self.detail = detail
+        self.fix = fix
+
+
+@dataclass
+class OpDef:
+    """One registry entry. See the module docstring."""
+
+    name: str
+    arity: Optional[int]  # None: variadic (concatenate, accumulate)
+    infer: Callable[..., tuple[Shape, np.dtype]]  # infer(*avals, **attrs) -> (shape, dtype)
+    vjp: Any = None  # tuple of per-operand rules, or for variadic ops one rule taking index=
+    attrs: dict[str, Any] = field(default_factory=dict)  # name -> default
+    normalize: Optional[Callable[..., dict]] = None  # normalize(avals, **attrs) -> attrs
+    internal: bool = False  # used by VJP rules; not re-exported as rg.<name>
+    doc: str = ""
+
+    def vjp_rule(self, index: int) -> Optional[VjpRule]:
+        """The VJP rule for operand ``index``, or None when the op passes no gradient to it."""
+        if self.vjp is None:
+            return None
+        if callable(self.vjp):  # variadic: one rule for every operand
+            rule = self.vjp
+            return lambda g, out, *xs, **attrs: rule(g, out, *xs, index=index, **attrs)
+        return self.vjp[index]
+
+    def check_arity(self, n: int) -> None:
+        if self.arity is not None and n != self.arity:
+            raise GraphError(f"op {self.name!r} takes {self.arity} operand(s), got {n}")
+        if self.arity is None and n < 1:
+            raise GraphError(f"op {self.name!r} needs at least one operand")
+
+    def prepare(self, avals: Sequence[Aval], attrs: dict) -> dict:
+        """Fill defaults, refuse unknown attributes and normalise (e.g. axis -> sorted tuple)."""
+        unknown = set(attrs) - set(self.attrs)
+        if unknown:
+            known = ", ".join(self.attrs) or "none"
+            raise GraphError(f"op {self.name!r} got unknown attribute(s) {sorted(unknown)}; its attributes are: {known}")
+        full = {**self.attrs, **attrs}
+        return self.normalize(avals, **full) if self.normalize else full
+
+
+_REGISTRY: dict[str, OpDef] = {}
+
+
+def register(opdef: OpDef) -> OpDef:
+    """Add an op; a second entry with the same name is refused."""
+    if opdef.name in _REGISTRY or opdef.name in ("input", "constant"):
+        raise GraphError(f"op {opdef.name!r} is already registered; pick another name")
+    _REGISTRY[opdef.name] = opdef
+    return opdef
+
+
+def unregister(name: str) -> None:
+    """Remove an op (for tests that register a deliberately wrong rule)."""
+    _REGISTRY.pop(name, None)
+
+
+def get(name: str) -> OpDef:
+    """The entry for ``name``; an unknown op is a GraphError listing close names."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise GraphError(f"unknown op {name!r}{hint}") from None
+
+
+def all_ops() -> dict[str, OpDef]:
+    """Every registered op, by name (a copy)."""
+    return dict(_REGISTRY)

@@ -1,0 +1,95 @@
+"""Static shapes. A size may be ``None``: fixed only when the program runs.
+
+Broadcasting follows NumPy; ``None`` against a known size ``n > 1`` gives ``n``
+(the run time check happens in the kernel), ``None`` against ``None`` gives
+``None``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional, Sequence
+
+from .errors import GraphError
+
+Shape = tuple[Optional[int], ...]
+
+
+def as_shape(shape: Any, *, what: str = "shape") -> Shape:
+    """Normalise ``()``, ``5``, ``[None, 3]`` to a tuple of non-negative ints or None."""
+    if shape is None:
+        return ()
+    if isinstance(shape, (int,)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise GraphError(f"{what}: {shape!r} is not a shape; give a tuple of ints, with None for sizes fixed at run time") from None
+    out = []
+    for d in dims:
+        if d is None:
+            out.append(None)
+            continue
+        if isinstance(d, bool) or not hasattr(d, "__index__"):
+            raise GraphError(f"{what}: size {d!r} in {shape!r} is not an int or None")
+        d = int(d)
+        if d < 0:
+            raise GraphError(f"{what}: size {d} in {tuple(dims)!r} is negative; sizes are >= 0 (None = fixed at run time)")
+        out.append(d)
+    return tuple(out)
+
+
+def fmt(shape: Shape) -> str:
+    """``(None, 3)`` prints as ``(?, 3)``: the ``?`` reads as 'fixed at run time'."""
+    inner = ", ".join("?" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def is_static(shape: Shape) -> bool:
+    return all(d is not None for d in shape)
+
+
+def size(shape: Shape) -> Optional[int]:
+    """Number of elements, or None when a size is unknown."""
+    n = 1
+    for d in shape:
+        if d is None:
+            return None
+        n *= d
+    return n
+
+
+def broadcast(shapes: Sequence[Shape]) -> Optional[Shape]:
+    """The broadcast shape, or None when the shapes cannot broadcast."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out: list[Optional[int]] = []
+    for axis in range(-ndim, 0):
+        dims = [s[axis] for s in shapes if len(s) >= -axis]
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            return None
+        if known:
+            out.append(known.pop())
+        elif any(d is None for d in dims):
+            out.append(None)
+        else:
+            out.append(1)
+    return tuple(out)
+
+
+def normalize_axis(axis: Any, ndim: int) -> Optional[tuple[int, ...]]:
+    """``None`` stays None (all axes); an int or tuple becomes a sorted tuple of
+    non-negative axes. Raises ValueError (turned into GraphError by callers) when out of range."""
+    if axis is None:
+        return None
+    axes: Iterable[Any] = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not hasattr(a, "__index__"):
+            raise ValueError(f"axis {a!r} is not an int")
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for {ndim} dimension(s)")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axis {axis!r} repeats an axis")
+    return tuple(sorted(out))

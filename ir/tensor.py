@@ -1,0 +1,176 @@
+"""``Tensor``: a handle on one node of a Graph, with NumPy-style operators.
+
+Every operator goes through ``apply``, the same path as ``rg.add`` and friends,
+so a Tensor and a dynamic Variable behave alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .apply import apply, declare
+from .errors import GraphError
+from .registry import Aval, OpDef
+from .shapes import Shape, fmt
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+
+class _GraphFrontend:
+    """Builds a node in the operands' graph; plain values become constants."""
+
+    def apply(self, opdef: OpDef, operands: tuple, attrs: dict) -> "Tensor":
+        graphs = {id(o.graph): o.graph for o in operands if isinstance(o, Tensor)}
+        if len(graphs) > 1:
+            names = ", ".join(f"{o.name!r} (graph {o.graph.name!r})" for o in operands if isinstance(o, Tensor))
+            raise GraphError(f"{opdef.name}: operands {names} belong to different graphs; build the whole "
+                             "computation in one Graph")
+        graph = next(iter(graphs.values()))
+        name = attrs.pop("name", None)
+        avals = [_aval(graph, o) for o in operands]
+        labels = [o.name if isinstance(o, Tensor) else _short(o) for o in operands]
+        attrs, shape, dtype = declare(opdef, avals, attrs, labels, name or "")
+        tensors = [o if isinstance(o, Tensor) else graph.constant(o) for o in operands]
+        return graph._add(opdef.name, tensors, attrs, shape, dtype, name=name)
+
+
+def _aval(graph: "Graph", o: Any) -> Aval:
+    if isinstance(o, Tensor):
+        d = graph.node(o.id)
+        return Aval(d["shape"], d["dtype"], d["value"] if d.get("weak") else None)
+    if isinstance(o, (bool, int, float)):
+        return Aval((), np.asarray(o).dtype, o)
+    try:
+        arr = np.asarray(o)
+    except Exception:
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        raise GraphError(f"cannot use {type(o).__name__} {_short(o)} as an operand; use a Tensor, a number or a numeric array")
+    return Aval(arr.shape, arr.dtype)
+
+
+def _short(o: Any) -> str:
+    text = repr(o)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class Tensor:
+    """A symbolic value in a Graph. Build with ``g.input``, ``g.constant`` or ops on tensors.
+
+    >>> g = rg.Graph(); x = g.input("x", shape=(2, 3))
+    >>> (x.T @ x).shape
+    (3, 3)
+    """
+
+    __slots__ = ("graph", "id")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to our reflected operators
+    _rg_frontend = _GraphFrontend()
+
+    def __init__(self, graph: "Graph", nid: int) -> None:
+        self.graph = graph
+        self.id = nid
+
+    # -- what the node is ----------------------------------------------------------
+    @property
+    def _data(self) -> dict:
+        return self.graph.nx.nodes[self.id]
+
+    @property
+    def name(self) -> str:
+        return self._data["name"]
+
+    @property
+    def shape(self) -> Shape:
+        return self._data["shape"]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data["dtype"]
+
+    @property
+    def op(self) -> str:
+        return self._data["op"]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._data["shape"])
+
+    @property
+    def T(self) -> "Tensor":
+        return apply("transpose", self)
+
+    def __repr__(self) -> str:
+        return f"<Tensor {self.name!r} {self.op} shape={fmt(self.shape)} dtype={self.dtype}>"
+
+    def __hash__(self) -> int:
+        return hash((id(self.graph), self.id))
+
+    def __eq__(self, other: Any) -> bool:  # identity of the node, not elementwise: use rg.equal
+        return isinstance(other, Tensor) and other.graph is self.graph and other.id == self.id
+
+    def __bool__(self) -> bool:
+        raise GraphError(f"the truth value of symbolic tensor {self.name!r} is unknown until the program runs; "
+                         "Python `if`/`while` on it cannot be traced -- use rg.where(cond, a, b) instead")
+
+    def __iter__(self):
+        raise GraphError(f"symbolic tensor {self.name!r} cannot be iterated; index it (x[i]) instead")
+
+    def __len__(self) -> int:
+        if not self.shape or self.shape[0] is None:
+            raise GraphError(f"len() of {self.name!r} with shape {fmt(self.shape)} is not known while declaring")
+        return self.shape[0]
+
+    def rename(self, name: str) -> "Tensor":
+        """Give the node a (unique) name, for pictures and errors; returns the tensor.
+
+        >>> price = (apple * num * tax).rename("price")
+        """
+        self.graph.rename(self.id, name)
+        return self
+
+    # -- methods mirroring NumPy -----------------------------------------------------
+    def reshape(self, *shape: Any) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return apply("reshape", self, shape=shape)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return apply("sum", self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return apply("mean", self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return apply("max", self, axis=axis, keepdims=keepdims)
+
+    def transpose(self, *axes: Any) -> "Tensor":
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
+            axes = axes[0]
+        return apply("transpose", self, axes=tuple(axes) if axes else None)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        return apply("getitem", self, index=index)
+
+    # -- operators -----------------------------------------------------------------
+    def __add__(self, o): return apply("add", self, o)
+    def __radd__(self, o): return apply("add", o, self)
+    def __sub__(self, o): return apply("sub", self, o)
+    def __rsub__(self, o): return apply("sub", o, self)
+    def __mul__(self, o): return apply("mul", self, o)
+    def __rmul__(self, o): return apply("mul", o, self)
+    def __truediv__(self, o): return apply("div", self, o)
+    def __rtruediv__(self, o): return apply("div", o, self)
+    def __pow__(self, o): return apply("pow", self, o)
+    def __rpow__(self, o): return apply("pow", o, self)
+    def __matmul__(self, o): return apply("matmul", self, o)
+    def __rmatmul__(self, o): return apply("matmul", o, self)
+    def __neg__(self): return apply("neg", self)
+    def __pos__(self): return self
+    def __abs__(self): return apply("abs", self)
+    def __lt__(self, o): return apply("less", self, o)
+    def __le__(self, o): return apply("less_equal", self, o)
+    def __gt__(self, o): return apply("greater", self, o)
+    def __ge__(self, o): return apply("greater_equal", self, o)
