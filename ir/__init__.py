@@ -7,6 +7,7 @@ from .tensor import Tensor
 from .registry import Aval, OpDef, all_ops, get, register, unregister
 from .apply import apply, set_eager_evaluator
 from . import ops
+from .trace import trace
 
 __all__ = ["FeedError", "GradcheckError", "GraphError", "Graph", "Tensor", "Aval", "OpDef", "all_ops", "get",
-           "register", "unregister", "apply", "set_eager_evaluator", "ops"]
+           "register", "unregister", "apply", "set_eager_evaluator", "ops", "trace"]
