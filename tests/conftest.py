@@ -1,5 +1,2 @@
-import pathlib
-import sys
-
-# Shared test helpers (the op table, numeric differentiation) live beside the tests.
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+"""Shared test settings. Helpers (the op table, numeric differentiation) live in
+tests/ beside the tests, importable because pyproject puts tests/ on the path."""
