@@ -48,12 +48,20 @@ def grad(y: Tensor, wrt: TensorOrList, seed: Any = None) -> TensorOrList:
     with graph.tagging(adjoint=order):
         contributions: dict[int, list[Tensor]] = defaultdict(list)
         contributions[y.id].append(_seed(y, seed))
-        totals = _backward(graph, relevant, contributions)
+        totals = _backward(graph, relevant, contributions, _record(graph, order))
         results = [_gradient_of(w, totals.get(w.id)) for w in wrts]
     return results[0] if single else results
 
 
-def _backward(graph: Any, relevant: set[int], contributions: dict) -> dict[int, Tensor]:
+def _record(graph: Any, order: int) -> dict:
+    """Where the adjoint pass notes, for pictures, which adjoint node carries the gradient
+    back along each forward edge ``(operand, consumer, slot)`` and each node's total gradient.
+    Kept in the networkx graph attributes under ``"adjoint"``, keyed by derivative order."""
+    book = graph.nx.graph.setdefault("adjoint", {})
+    return book.setdefault(order, {"edges": {}, "totals": {}})
+
+
+def _backward(graph: Any, relevant: set[int], contributions: dict, record: dict) -> dict[int, Tensor]:
     """Reverse walk: total each node's gradient, then push it through the node's VJP rules."""
     G = graph.nx
     totals: dict[int, Tensor] = {}
@@ -67,6 +75,7 @@ def _backward(graph: Any, relevant: set[int], contributions: dict) -> dict[int, 
             with graph.tagging(role="accumulate"):
                 total = accumulate(*parts)
         totals[n] = total
+        record["totals"][n] = total.id
         data = G.nodes[n]
         if data["op"] in ("input", "constant"):
             continue
@@ -79,7 +88,9 @@ def _backward(graph: Any, relevant: set[int], contributions: dict) -> dict[int, 
                 continue
             gx = rule(total, out, *operands, **data["attrs"])
             if gx is not None:
-                contributions[x.id].append(unbroadcast(gx, x))
+                gx = unbroadcast(gx, x)
+                record["edges"][(x.id, n, i)] = gx.id
+                contributions[x.id].append(gx)
     return totals
 
 

@@ -98,12 +98,15 @@ class CompiledStep(_Compiled):
         self._out_shape, self._out_dtype, self._out_name = out["shape"], out["dtype"], out["name"]
         self._single = opts["single"]
         self._residuals: Optional[tuple] = None
+        self.last_feeds: Optional[dict] = None  # what the last forward() was fed, for drawing its values
+        self.last_dout: Any = None  # the dout of the last backward()
 
     # -- the stateful pair ---------------------------------------------------------------
     def forward(self, **feeds: Any) -> Any:
         """Run the forward program; keep what backward needs. Returns the output value."""
         value, residuals = self._forward(feeds)
         self._residuals = residuals
+        self.last_feeds, self.last_dout = dict(feeds), None
         return value
 
     def backward(self, dout: Any = None) -> Any:
@@ -113,6 +116,7 @@ class CompiledStep(_Compiled):
                                "(each forward allows one backward)")
         grads = self._backward(dout, self._residuals)
         self._residuals = None
+        self.last_dout = np.ones((), self._out_dtype) if dout is None else dout
         return grads
 
     def value_and_grad(self, dout: Any = None, **feeds: Any) -> tuple[Any, Any]:

@@ -20,6 +20,7 @@ edges into one node.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections import defaultdict
 from typing import Any, Iterator, Optional
 
@@ -188,6 +189,7 @@ class Graph:
         new = Graph.__new__(Graph)
         new.name = self.name if name is None else name
         new.nx = self.nx.copy()
+        new.nx.graph = copy.deepcopy(self.nx.graph)  # graph-level notes (the adjoint pass's book) are not shared
         for nid in new.nx:  # attrs and grad_of lists must not be shared
             d = new.nx.nodes[nid]
             d["attrs"] = dict(d["attrs"])
