@@ -10,6 +10,7 @@ from ..ir.dtypes import is_float
 from ..ir.errors import GraphError
 from ..ir.tensor import Tensor
 from .autodiff import grad
+from .passes import optimize as run_passes
 from .plan import Lowered, Plan, Program
 from .runtime import CompiledFunction, CompiledStep
 from .schedule import ancestors, topological
@@ -28,12 +29,15 @@ def _lower(plan: Plan, backend: str) -> Lowered:
     return _BACKENDS[backend](plan)
 
 
-def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, backend: str = "numpy") -> Any:
+def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, backend: str = "numpy",
+            optimize: bool = True) -> Any:
     """Compile ``outputs`` (a Tensor, list/tuple or dict of Tensors) into a callable.
 
     Without ``wrt``: ``f(**feeds)`` returns the outputs in the structure given.
     With ``wrt``: a step with ``forward(**feeds)`` and ``backward(dout=1.0)``
-    returning the gradients in ``wrt`` order.
+    returning the gradients in ``wrt`` order. ``optimize=True`` runs the simplification
+    passes (compiler/passes) on the compile's own copy of the graph; ``step.stats`` says what
+    each changed. ``optimize=False`` keeps the raw graph.
 
     >>> step = rg.compile(price, wrt=[apple, tax])
     >>> step.forward(apple=100, apple_num=2, tax=1.1)
@@ -42,24 +46,37 @@ def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, 
     flat, rebuild = flatten(outputs)
     graph = _common_graph(flat)
     if wrt is None:
-        return _compile_function(graph, flat, rebuild, backend)
+        return _compile_function(graph, flat, rebuild, backend, optimize)
     if len(flat) != 1:
         raise GraphError(f"rg.compile with wrt= needs one output to differentiate (got {len(flat)}); "
                          "sum them into one loss, or compile rg.grad(...) tensors without wrt")
     wrt_list = [wrt] if isinstance(wrt, Tensor) else list(wrt)
-    return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend)
+    return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend, optimize)
 
 
-def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str) -> CompiledFunction:
+def _optimize(work: Any, roots: list[int], protected: list[int], optimize: bool) -> tuple[list[int], dict]:
+    """Run the passes on ``work`` (the compile's own copy) when asked; the stats record either way."""
+    if not optimize:
+        return roots, {"optimize": False, "passes": []}
+    roots, records = run_passes(work, roots, protected)
+    return roots, {"optimize": True, "passes": records}
+
+
+def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str,
+                      optimize: bool) -> CompiledFunction:
     ids = [t.id for t in flat]
+    if optimize:  # the passes edit the graph: work on a copy, never on the user's
+        graph = graph.copy()
+    ids, stats = _optimize(graph, ids, ids, optimize)
     order = topological(graph, ancestors(graph, ids))
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
-    plan = Plan(graph, {"call": Program("call", params, body, ids)})
+    plan = Plan(graph, {"call": Program("call", params, body, ids)}, options={"stats": stats})
     return CompiledFunction(plan, _lower(plan, backend), rebuild)
 
 
-def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str) -> CompiledStep:
+def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,
+                  optimize: bool) -> CompiledStep:
     for w in wrt:
         if not isinstance(w, Tensor) or w.graph is not graph:
             raise GraphError(f"wrt must hold tensors of graph {graph.name!r}; got {w!r}")
@@ -72,6 +89,8 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     with work.tagging(adjoint=1 + work.nx.nodes[y.id]["adjoint"], role="seed"):
         dout = work.input(work._fresh_name("dout"), shape=y.shape, dtype=y.dtype)
     grads = grad(y2, wrt2, seed=dout)
+    roots, stats = _optimize(work, [y.id] + [g.id for g in grads], [y.id, dout.id] + [w.id for w in wrt], optimize)
+    grads = [Tensor(work, r) for r in roots[1:]]
     G = work.nx
     is_kind = lambda n, *ops: G.nodes[n]["op"] in ops  # noqa: E731
     # Forward: what the output needs, plus every input (the backward may read inputs y ignores).
@@ -89,7 +108,7 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
                    [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads])
     plan = Plan(work, {"forward": fwd, "backward": back},
                 options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
-                         "single": single})
+                         "single": single, "stats": stats})
     return CompiledStep(plan, _lower(plan, backend))
 
 

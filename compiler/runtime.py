@@ -27,6 +27,13 @@ class _Compiled:
         return self.plan.graph
 
     @property
+    def stats(self) -> dict:
+        """What the compiler did: ``{"optimize": bool, "passes": [per-pass records]}``, each record
+        naming the pass, how many rewrites it made (by kind) and the forward/adjoint node counts
+        before and after it."""
+        return self.plan.options.get("stats", {"optimize": False, "passes": []})
+
+    @property
     def source(self) -> str:
         """The generated Python code, one function per program."""
         return self._lowered.source

@@ -129,6 +129,13 @@ class Graph:
         self._by_name[name] = nid
         self.nx.nodes[nid]["name"] = name
 
+    def remove_node(self, nid: int) -> None:
+        """Delete node ``nid`` and its edges (compiler passes do this on the compile's own copy)."""
+        if nx.is_frozen(self.nx):
+            raise GraphError(f"graph {self.name!r} is a read-only view; edit the graph it was taken from")
+        self._by_name.pop(self.nx.nodes[nid]["name"], None)
+        self.nx.remove_node(nid)
+
     @contextlib.contextmanager
     def tagging(self, **tags: Any) -> Iterator[None]:
         """Nodes created inside the block carry ``tags`` (the adjoint pass marks its nodes so)."""

@@ -1,0 +1,61 @@
+"""Constant folding: a node whose operands are all constants becomes a constant, computed
+with the backend's own kernels through ``ir.apply.eager_apply`` (the compiler never imports
+a backend). Results larger than their largest operand and ``LIMIT`` elements are left to
+run time, so folding never bloats the program with big arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...ir.apply import declare, eager_apply
+from ...ir.registry import Aval, get
+from ...ir.shapes import size
+from .rewrite import Rewriter
+
+LIMIT = 4096  # fold results up to this many elements (or up to the largest operand's size)
+
+
+def fold(rw: Rewriter) -> None:
+    """Replace all-constant subexpressions by their values."""
+    G = rw.G
+    for nid in rw.order():
+        d = G.nodes[nid]
+        if d["op"] in ("input", "constant"):
+            continue
+        ops = rw.operands(nid)
+        if not ops or any(G.nodes[o]["op"] != "constant" for o in ops):
+            continue
+        n = size(d["shape"])
+        if n is None or n > max([LIMIT] + [int(np.size(G.nodes[o]["value"])) for o in ops]):
+            continue
+        try:
+            value = eager_apply(get(d["op"]), tuple(G.nodes[o]["value"] for o in ops), dict(d["attrs"]))
+        except (ValueError, TypeError, ArithmeticError):
+            continue  # e.g. labels out of range: let the program raise it, at its node, when it runs
+        value = np.array(value, dtype=d["dtype"])
+        if value.shape != d["shape"]:
+            continue
+        value.setflags(write=False)
+        weak = _as_weak(rw, nid, ops, value)
+        rw.replace(nid, rw.add_constant(nid, value if weak is None else weak), "folded constant")
+
+
+def _as_weak(rw: Rewriter, nid: int, ops: list, value: np.ndarray):
+    """A Python scalar standing for ``value`` when every operand was one (``3 - 1`` -> ``2``) and no
+    consumer's declared dtype depends on the difference; else None (the constant stays a strong array,
+    so consumers keep the dtypes they were declared with). Weak scalars merge with the user's own
+    ``x ** 2`` in CSE."""
+    G = rw.G
+    if value.shape != () or not all(G.nodes[o].get("weak") for o in ops):
+        return None
+    scalar = value.item()
+    if np.asarray(scalar).dtype != value.dtype:
+        return None
+    for v in G.succ[nid]:
+        operands = rw.operands(v)
+        avals = [Aval((), value.dtype, scalar) if o == nid else rw.aval(o) for o in operands]
+        _, shape, dtype = declare(get(G.nodes[v]["op"]), avals, dict(G.nodes[v]["attrs"]),
+                                  [G.nodes[o]["name"] for o in operands])
+        if tuple(shape) != G.nodes[v]["shape"] or dtype != G.nodes[v]["dtype"]:
+            return None
+    return scalar

@@ -1,0 +1,140 @@
+"""The editing toolkit every pass uses: a ``Rewriter`` over the compile's own copy of a graph.
+
+Passes never renumber: a surviving node keeps its id, name and tags. Replacing node A by node B
+moves A's consumers onto B, hands A's ``grad_of`` labels to B, and remembers A -> B so that the
+program roots and the adjoint pass's per-edge book (``graph.nx.graph["adjoint"]``, read by the
+drawings) can be remapped once the pipeline is done (``finish``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+import numpy as np
+
+from ...ir.apply import declare
+from ...ir.graph import Graph
+from ...ir.registry import Aval, get
+from ...ir.tensor import Tensor
+from ..schedule import ancestors, topological
+
+
+class Rewriter:
+    """Edits ``graph`` in place while keeping ``roots`` (the values the programs return) valid."""
+
+    def __init__(self, graph: Graph, roots: Iterable[int], protected: Iterable[int] = ()) -> None:
+        self.graph = graph
+        self.G = graph.nx
+        self.roots = list(roots)
+        self.protected = set(protected)  # nodes the caller refers to by id (the output, wrt): never replaced
+        self.replaced: dict[int, int] = {}  # old id -> the id now computing its value
+        self.counts: dict[str, int] = {}    # what the current pass did, by rewrite name
+
+    # -- reading -------------------------------------------------------------------------
+    def live(self) -> set[int]:
+        """The nodes the roots depend on."""
+        return ancestors(self.graph, self.roots)
+
+    def order(self) -> list[int]:
+        """The live nodes in execution order."""
+        return topological(self.graph, self.live())
+
+    def operands(self, nid: int) -> list[int]:
+        return self.graph.operands(nid)
+
+    def aval(self, nid: int) -> Aval:
+        d = self.G.nodes[nid]
+        return Aval(d["shape"], d["dtype"], d["value"] if d.get("weak") else None)
+
+    def constant_value(self, nid: int) -> Any:
+        """The value of a constant node, or None when ``nid`` is not a constant."""
+        d = self.G.nodes[nid]
+        return d["value"] if d["op"] == "constant" else None
+
+    def same_type(self, a: int, b: int) -> bool:
+        """Equal declared shape and dtype (the condition for one node to stand in for another)."""
+        da, db = self.G.nodes[a], self.G.nodes[b]
+        return da["shape"] == db["shape"] and da["dtype"] == db["dtype"]
+
+    # -- editing -------------------------------------------------------------------------
+    def note(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    def replace(self, old: int, new: int, what: str) -> None:
+        """Make every consumer of ``old`` read ``new`` instead (``new`` must not depend on ``old``)."""
+        if old == new or old in self.protected:
+            return
+        G = self.G
+        for _, v, key in list(G.out_edges(old, keys=True)):
+            G.remove_edge(old, v, key)
+            G.add_edge(new, v, key=key, slot=key)
+        grad_of = G.nodes[old].pop("grad_of", None)
+        if grad_of:
+            G.nodes[new].setdefault("grad_of", []).extend(w for w in grad_of if w not in G.nodes[new].get("grad_of", ()))
+        self.roots = [new if r == old else r for r in self.roots]
+        self.replaced[old] = new
+        self.note(what)
+
+    def set_operand(self, nid: int, slot: int, new: int) -> None:
+        """Point operand ``slot`` of ``nid`` at ``new``."""
+        G = self.G
+        old = self.operands(nid)[slot]
+        G.remove_edge(old, nid, slot)
+        G.add_edge(new, nid, key=slot, slot=slot)
+
+    def infer(self, op: str, operands: list[int], attrs: dict) -> tuple:
+        """``(attrs, shape, dtype)`` the rules give ``op`` on these operands."""
+        return declare(get(op), [self.aval(o) for o in operands], dict(attrs),
+                       [self.G.nodes[o]["name"] for o in operands])
+
+    def add_node(self, like: int, op: str, operands: list[int], attrs: dict) -> int:
+        """A new node computing ``op``, tagged like node ``like`` (forward or adjoint alike)."""
+        attrs, shape, dtype = self.infer(op, operands, attrs)
+        tags = {k: self.G.nodes[like][k] for k in ("adjoint", "role") if k in self.G.nodes[like]}
+        with self.graph.tagging(**tags):
+            t = self.graph._add(op, [Tensor(self.graph, o) for o in operands], attrs, shape, dtype)
+        return t.id
+
+    def add_constant(self, like: int, value: Any) -> int:
+        """A new constant tagged like ``like`` (a Python scalar stays weak, an array is kept read-only)."""
+        tags = {k: self.G.nodes[like][k] for k in ("adjoint", "role") if k in self.G.nodes[like]}
+        with self.graph.tagging(**tags):
+            return self.graph.constant(value).id
+
+    def remove(self, nid: int) -> None:
+        self.graph.remove_node(nid)
+
+    # -- after the last pass --------------------------------------------------------------
+    def resolve(self, nid: int) -> int:
+        """The node that now computes the value ``nid`` computed."""
+        seen = []
+        while nid in self.replaced:
+            seen.append(nid)
+            nid = self.replaced[nid]
+        for s in seen:  # path compression
+            self.replaced[s] = nid
+        return nid
+
+    def finish(self) -> None:
+        """Remap the adjoint book (per-edge gradient nodes, per-node totals) through the
+        replacements and drop entries whose node is gone."""
+        G, r = self.G, self.resolve
+        if self.replaced:
+            for n, grad_of in G.nodes(data="grad_of"):
+                if grad_of:
+                    G.nodes[n]["grad_of"] = list(dict.fromkeys(r(w) for w in grad_of))
+        book = G.graph.get("adjoint")
+        if not book:
+            return
+        for order, rec in book.items():
+            edges = {}
+            for (x, n, i), gid in rec.get("edges", {}).items():
+                key, gid = (r(x), r(n), i), r(gid)
+                if key[0] in G and key[1] in G and gid in G:
+                    edges.setdefault(key, gid)
+            totals = {}
+            for n, gid in rec.get("totals", {}).items():
+                n, gid = r(n), r(gid)
+                if n in G and gid in G:
+                    totals.setdefault(n, gid)
+            rec["edges"], rec["totals"] = edges, totals

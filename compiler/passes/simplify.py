@@ -1,0 +1,150 @@
+"""Algebraic simplification, written as declarative rules.
+
+Each rule is a row of ``RULES``: the op it looks at, a name (what ``step.stats`` reports)
+and a small matcher ``(rw, nid, operands) -> node or None`` returning the node that computes
+the same value more cheaply (an operand, a new node, or ``nid`` itself edited in place).
+A replacement is taken only when it has the node's declared shape and dtype, so a rule can
+never change what the program returns -- ``x * ones((3,))`` with ``x`` of shape ``()``
+broadcasts, and stays.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional
+
+import numpy as np
+
+from ...ir.shapes import is_static
+from .rewrite import Rewriter
+
+Matcher = Callable[[Rewriter, int, list], Optional[int]]
+
+
+class Rule(NamedTuple):
+    op: str
+    name: str
+    match: Matcher
+
+
+# -- matchers ---------------------------------------------------------------------------------
+def drop_constant(value: float, slots: tuple) -> Matcher:
+    """``x op c`` -> ``x`` when the constant ``c`` in one of ``slots`` is all ``value``."""
+
+    def match(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+        for slot in slots:
+            c = rw.constant_value(ops[slot])
+            if c is None or not np.all(np.asarray(c) == value):
+                continue
+            x = ops[1 - slot]
+            if rw.same_type(x, nid) and is_static(rw.G.nodes[ops[slot]]["shape"]):
+                return x
+        return None
+
+    return match
+
+
+def unwrap_twice(op: str) -> Matcher:
+    """``op(op(x))`` -> ``x`` for an involution (negation)."""
+
+    def match(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+        inner = ops[0]
+        if rw.G.nodes[inner]["op"] == op:
+            return rw.operands(inner)[0]
+        return None
+
+    return match
+
+
+def transpose_of_transpose(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    inner = ops[0]
+    if rw.G.nodes[inner]["op"] != "transpose":
+        return None
+    (x,) = rw.operands(inner)
+    a1, a2 = rw.G.nodes[inner]["attrs"]["axes"], rw.G.nodes[nid]["attrs"]["axes"]
+    axes = tuple(a1[a] for a in a2)
+    if axes == tuple(range(len(axes))):
+        return x
+    return _edit(rw, nid, x, {"axes": axes})
+
+
+def reshape_of_reshape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    inner = ops[0]
+    if rw.G.nodes[inner]["op"] != "reshape":
+        return None
+    return _edit(rw, nid, rw.operands(inner)[0], rw.G.nodes[nid]["attrs"])
+
+
+def same_shape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    """A reshape (or sum_to_like) whose operand already has the result's static shape is a no-op."""
+    x = ops[0]
+    if is_static(rw.G.nodes[nid]["shape"]) and rw.same_type(x, nid):
+        return x
+    return None
+
+
+def sum_of_broadcast(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    """``sum(broadcast_to(x, S), axes)`` summing exactly the broadcast axes -> ``x * n``."""
+    inner = ops[0]
+    if rw.G.nodes[inner]["op"] != "broadcast_to":
+        return None
+    (x,) = rw.operands(inner)
+    xs, big = rw.G.nodes[x]["shape"], rw.G.nodes[inner]["shape"]
+    out = rw.G.nodes[nid]["shape"]
+    axis = rw.G.nodes[nid]["attrs"]["axis"]
+    axes = range(len(big)) if axis is None else axis
+    aligned = (1,) * (len(big) - len(xs)) + tuple(xs)
+    if xs != out or not is_static(xs) or any(aligned[a] != 1 for a in axes):
+        return None
+    n = int(np.prod([big[a] for a in axes], dtype=np.int64))
+    if n == 1:
+        return x
+    scale = rw.add_constant(nid, np.asarray(n, dtype=rw.G.nodes[x]["dtype"]))
+    return rw.add_node(nid, "mul", [x, scale], {})
+
+
+def _edit(rw: Rewriter, nid: int, operand: int, attrs: dict) -> Optional[int]:
+    """Point ``nid`` at ``operand`` with ``attrs`` when the rules give the same shape and dtype."""
+    d = rw.G.nodes[nid]
+    new_attrs, shape, dtype = rw.infer(d["op"], [operand], attrs)
+    if tuple(shape) != d["shape"] or dtype != d["dtype"]:
+        return None
+    rw.set_operand(nid, 0, operand)
+    d["attrs"] = new_attrs
+    return nid
+
+
+RULES: list[Rule] = [
+    Rule("mul", "x*1", drop_constant(1, (0, 1))),  # also the multiplication by a seed of ones
+    Rule("add", "x+0", drop_constant(0, (0, 1))),
+    Rule("accumulate", "x+0", lambda rw, nid, ops: drop_constant(0, (0, 1))(rw, nid, ops) if len(ops) == 2 else None),
+    Rule("sub", "x-0", drop_constant(0, (1,))),
+    Rule("div", "x/1", drop_constant(1, (1,))),
+    Rule("pow", "x**1", drop_constant(1, (1,))),
+    Rule("neg", "-(-x)", unwrap_twice("neg")),
+    Rule("transpose", "transpose of transpose", transpose_of_transpose),
+    Rule("reshape", "reshape of reshape", reshape_of_reshape),
+    Rule("reshape", "reshape to its own shape", same_shape),
+    Rule("sum_to_like", "sum_to_like to its own shape", same_shape),
+    Rule("sum", "sum of a broadcast", sum_of_broadcast),
+]
+
+_BY_OP: dict[str, list[Rule]] = {}
+for _rule in RULES:
+    _BY_OP.setdefault(_rule.op, []).append(_rule)
+
+
+def simplify(rw: Rewriter) -> None:
+    """Apply the rules in execution order (so a rewritten operand is seen by its consumers)."""
+    G = rw.G
+    for nid in rw.order():
+        for rule in _BY_OP.get(G.nodes[nid]["op"], ()):
+            if nid not in G:
+                break
+            target = rule.match(rw, nid, rw.operands(nid))
+            if target is None:
+                continue
+            if target == nid:
+                rw.note(rule.name)
+            elif rw.same_type(target, nid):
+                rw.replace(nid, target, rule.name)
+                break
