@@ -20,8 +20,8 @@ IDENTITY = [lambda x: x * 1.0, lambda x: 1.0 * x, lambda x: x + 0.0, lambda x: x
 
 def _shape_pattern(x, pick):
     if x.ndim == 2:
-        return [lambda t: t.T.T, lambda t: rg.reshape(rg.reshape(t, (3, 2)), (6,)),
-                lambda t: rg.transpose(t, (1, 0)) * 2.0][pick % 3](x)
+        return [lambda t: t.T.T, lambda t: rg.reshape(rg.reshape(t, (3, 2)), (2, 3)),
+                lambda t: rg.transpose(rg.transpose(t, (1, 0)) * 2.0, (1, 0))][pick % 3](x)
     if x.shape == (3,):
         return rg.sum(rg.broadcast_to(x, (2, 3)), axis=0) if pick % 2 else rg.reshape(rg.reshape(x, (1, 3)), (3,))
     return rg.sum(rg.broadcast_to(x, (4,)))
