@@ -10,6 +10,7 @@ from ..ir.dtypes import is_float
 from ..ir.errors import GraphError
 from ..ir.tensor import Tensor
 from .autodiff import grad
+from .memory import choose_residuals, place_late, plan_program
 from .passes import optimize as run_passes
 from .plan import Lowered, Plan, Program
 from .runtime import CompiledFunction, CompiledStep
@@ -72,7 +73,14 @@ def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
     plan = Plan(graph, {"call": Program("call", params, body, ids)}, options={"stats": stats})
+    _plan_memory(plan, optimize)
     return CompiledFunction(plan, _lower(plan, backend), rebuild)
+
+
+def _plan_memory(plan: Plan, optimize: bool) -> None:
+    """Liveness and frees always; writing into dying operands' buffers only when optimising."""
+    for name, program in plan.programs.items():
+        plan.memory[name] = plan_program(plan.graph, program, inplace=optimize)
 
 
 def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,
@@ -98,17 +106,23 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     fwd_nodes = ancestors(work, [y.id]) | {n for n in needed_back if is_kind(n, "input") and n != dout.id}
     fwd_order = topological(work, fwd_nodes)
     back_nodes = {n for n in needed_back if n not in fwd_nodes}
-    back_order = topological(work, back_nodes)
     # Residuals: forward values the backward program reads (constants live in both namespaces).
-    residuals = sorted({u for n in back_order for u in G.pred[n] if u in fwd_nodes and not is_kind(u, "constant")}
+    residuals = sorted({u for n in back_nodes for u in G.pred[n] if u in fwd_nodes and not is_kind(u, "constant")}
                        | {g.id for g in grads if g.id in fwd_nodes and not is_kind(g.id, "constant")})
+    recomputed: list[int] = []
+    if optimize:  # rebuild cheap values in the backward rather than keep them (compiler/memory.py)
+        residuals, recomputed = choose_residuals(work, residuals, keep={g.id for g in grads})
+        back_nodes |= set(recomputed)
+    back_order = place_late(work, topological(work, back_nodes), set(recomputed))
     fwd = Program("forward", [n for n in fwd_order if is_kind(n, "input")],
                   [n for n in fwd_order if not is_kind(n, "input", "constant")], [y.id] + residuals)
     back = Program("backward", [dout.id] + residuals,
-                   [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads])
+                   [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads], boxed=True)
     plan = Plan(work, {"forward": fwd, "backward": back},
                 options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
-                         "single": single, "stats": stats})
+                         "single": single, "stats": stats,
+                         "recomputed": recomputed})
+    _plan_memory(plan, optimize)
     return CompiledStep(plan, _lower(plan, backend))
 
 

@@ -19,6 +19,7 @@ class Program:
     params: list[int]
     body: list[int]  # computed in this order (inputs and constants are never in the body)
     results: list[int]
+    boxed: bool = False  # takes its arguments as one list, which it empties (so each is freed at its last use)
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Plan:
     graph: Graph
     programs: dict[str, Program]
     options: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)  # program name -> compiler.memory.ProgramMemory
 
     def constants_of(self, name: str) -> list[int]:
         """Constant nodes program ``name`` reads (they reach the code through its namespace)."""

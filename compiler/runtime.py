@@ -12,6 +12,7 @@ from ..ir.errors import FeedError
 from ..ir.graph import Graph
 from ..ir.shapes import fmt
 from .feeds import FeedSpec, convert
+from .memory import report as memory_report
 from .plan import Lowered, Plan
 
 
@@ -33,6 +34,15 @@ class _Compiled:
         before and after it."""
         return self.plan.options.get("stats", {"optimize": False, "passes": []})
 
+    def memory_plan(self) -> dict:
+        """The memory plan: planned peak bytes per program, values written in place, values freed
+        early; for a step also the residuals kept (names, bytes) and those recomputed instead.
+
+        >>> step.memory_plan()["residuals"]          # doctest: +SKIP
+        ['x', 'tanh_1']
+        """
+        return memory_report(self.plan)
+
     @property
     def source(self) -> str:
         """The generated Python code, one function per program."""
@@ -40,6 +50,8 @@ class _Compiled:
 
     def _run(self, name: str, args: list) -> Any:
         try:
+            if self.plan.programs[name].boxed:
+                return self._fns[name](args)  # empties ``args``: values are freed at their last use
             return self._fns[name](*args)
         except (ValueError, IndexError, TypeError) as exc:
             raise self._explain(name, exc) from exc
@@ -121,7 +133,7 @@ class CompiledStep(_Compiled):
         if self._residuals is None:
             raise RuntimeError("backward() needs the values of a forward pass: call step.forward(**feeds) first "
                                "(each forward allows one backward)")
-        grads = self._backward(dout, self._residuals)
+        grads = self._backward(dout, self._residuals)  # empties the residual list as the backward runs
         self._residuals = None
         self.last_dout = np.ones((), self._out_dtype) if dout is None else dout
         return grads
@@ -156,11 +168,12 @@ class CompiledStep(_Compiled):
                 f"backward {len(b.body)} op(s), {len(self.plan.options['residuals'])} residual(s)>")
 
     # -- internals --------------------------------------------------------------------------
-    def _forward(self, feeds: dict) -> tuple[Any, tuple]:
-        out = self._run("forward", self._spec.bind(feeds))
-        return out[0], tuple(out[1:])
+    def _forward(self, feeds: dict) -> tuple[Any, list]:
+        out = list(self._run("forward", self._spec.bind(feeds)))
+        value = out.pop(0)
+        return value, out  # the residuals, in a list the backward will empty
 
-    def _backward(self, dout: Any, residuals: tuple) -> Any:
+    def _backward(self, dout: Any, residuals: list) -> Any:
         if dout is None:
             if self._out_shape != ():
                 raise FeedError(f"output {self._out_name!r} has shape {fmt(self._out_shape)}: pass dout with that "
@@ -168,7 +181,9 @@ class CompiledStep(_Compiled):
             dout = np.ones((), self._out_dtype)
         else:
             dout = convert(dout, "dout", self._out_shape, self._out_dtype)
-        grads = list(self._run("backward", [dout, *residuals]))
+        args = [dout, *residuals]
+        residuals.clear()  # hand the references over: the backward program frees each at its last use
+        grads = list(self._run("backward", args))
         return grads[0] if self._single else grads
 
 

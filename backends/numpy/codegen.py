@@ -13,7 +13,7 @@ import numpy as np
 from ...compiler.plan import Lowered, Plan, Program
 from ...ir.graph import Graph
 from ...ir.shapes import fmt
-from .kernels import expression, namespace
+from .kernels import expression, inplace_expression, namespace
 
 COMMENT_COLUMN = 32
 
@@ -28,7 +28,7 @@ def lower(plan: Plan) -> Lowered:
     functions, sources, line_map = {}, [], {}
     header = _constants_header(graph, constants)
     for name, program in plan.programs.items():
-        lines, lines_nodes = _function(graph, program)
+        lines, lines_nodes = _function(graph, program, plan.memory.get(name))
         src = "\n".join(lines) + "\n"
         filename = f"<revgraph {name} {id(plan):x}>"
         linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # tracebacks show the code
@@ -57,20 +57,32 @@ def _describe_operand(graph: Graph, nid: int) -> str:
     return safe_text(d["name"], 24)
 
 
-def _function(graph: Graph, program: Program) -> tuple[list[str], dict[int, int]]:
+def _function(graph: Graph, program: Program, memory: Any = None) -> tuple[list[str], dict[int, int]]:
+    """One function: parameters (or a boxed argument list it empties), one line per op, and
+    ``del`` lines dropping each value after its last use (from the memory plan)."""
     G = graph.nx
-    lines = [f"def {program.name}({', '.join(var(p) for p in program.params)}):"]
+    params = ", ".join(var(p) for p in program.params)
+    if program.boxed:  # the caller hands over its references: each value can be freed at its last use
+        lines = [f"def {program.name}(args):", f"    ({params},) = args", "    args.clear()"]
+    else:
+        lines = [f"def {program.name}({params}):"]
     for p in program.params:
         d = G.nodes[p]
         lines.append(f"    # {var(p)}: {safe_text(d['name'])} {fmt(d['shape'])} {d['dtype']}")
+    inplace = memory.inplace if memory is not None else {}
+    frees = memory.frees if memory is not None else {}
     line_nodes = {}
     for nid in program.body:
         d = G.nodes[nid]
         operands = graph.operands(nid)
-        code = f"    {var(nid)} = {expression(d['op'], [var(o) for o in operands], d['attrs'])}"
+        args = [var(o) for o in operands]
+        text = inplace_expression(d["op"], args, d["attrs"], var(inplace[nid])) if nid in inplace else None
+        code = f"    {var(nid)} = {text or expression(d['op'], args, d['attrs'])}"
         what = f"{d['op']}({', '.join(_describe_operand(graph, o) for o in operands)})"
         lines.append(f"{code.ljust(COMMENT_COLUMN)}  # {safe_text(d['name'])} = {what}")
         line_nodes[len(lines)] = nid
+        if frees.get(nid):
+            lines.append(f"    del {', '.join(var(v) for v in frees[nid])}")
     results = ", ".join(var(r) for r in program.results)
     lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
     return lines, line_nodes

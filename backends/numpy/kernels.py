@@ -17,8 +17,14 @@ xp = np  # the array namespace generated code is written against
 
 
 # -- helpers the generated code calls -----------------------------------------------------
-def sigmoid(x):
-    return 0.5 * (xp.tanh(0.5 * x) + 1)  # = 1/(1+e^-x), without overflow for large |x|
+def sigmoid(x, out=None):
+    if out is None:
+        return 0.5 * (xp.tanh(0.5 * x) + 1)  # = 1/(1+e^-x), without overflow for large |x|
+    y = xp.multiply(x, 0.5, out=out)  # the same, written into a dying operand's buffer
+    xp.tanh(y, out=y)
+    y += 1
+    y *= 0.5
+    return y
 
 
 def softmax(x, axis):
@@ -173,6 +179,33 @@ TEMPLATES: dict[str, Template] = {
     "concat_part": lambda a, k: f"concat_part({', '.join(a)}, part={k['part']}, axis={k['axis']})",
     "accumulate": lambda a, k: " + ".join(a),
 }
+
+
+# In-place forms: the op writes into ``out`` (the buffer of an operand that dies here; the
+# compiler's memory plan picks it). Ufunc names, so ``out=`` is NumPy's own.
+UFUNCS = {"add": "xp.add", "sub": "xp.subtract", "mul": "xp.multiply", "div": "xp.true_divide",
+          "neg": "xp.negative", "pow": "xp.power", "exp": "xp.exp", "log": "xp.log", "sqrt": "xp.sqrt",
+          "square": "xp.square", "abs": "xp.absolute", "sin": "xp.sin", "cos": "xp.cos", "tanh": "xp.tanh",
+          "maximum": "xp.maximum", "minimum": "xp.minimum"}
+
+
+def inplace_expression(op: str, args: list[str], attrs: dict, out: str) -> Union[str, None]:
+    """The expression computing ``op`` into the buffer ``out`` (one of ``args``), or None when
+    this backend has no in-place kernel for ``op``."""
+    if op in UFUNCS:
+        return f"{UFUNCS[op]}({', '.join(args)}, out={out})"
+    if op == "relu":
+        return f"xp.maximum({args[0]}, 0, out={out})"
+    if op == "sigmoid":
+        return f"sigmoid({args[0]}, out={out})"
+    if op == "accumulate" and args.count(out) == 1:  # start from the buffer: it is read before it is overwritten
+        rest = list(args)
+        rest.remove(out)
+        text = out
+        for a in rest:
+            text = f"xp.add({text}, {a}, out={out})"
+        return text
+    return None
 
 
 def expression(op: str, args: list[str], attrs: dict) -> str:

@@ -1,0 +1,244 @@
+"""Memory planning over a scheduled program: liveness, in-place reuse, and which forward
+values the backward program keeps (residuals) or recomputes.
+
+* **Liveness.** A value dies at the last body op that reads it; the generated code drops it
+  right there (``frees``), so an intermediate lives only as long as it is needed. Results live
+  to the end. The backward program takes its arguments *boxed* (one list it empties), so a
+  residual is freed at its last use rather than when the caller lets go.
+* **In place.** An elementwise op may write its result into the buffer of an operand that dies
+  at that op (``out=``) when that buffer is a fresh array this program made (never a feed, a
+  constant, or a view: ``reshape``/``transpose``/``broadcast_to``/``getitem`` results share
+  memory), shapes are static and equal, dtypes equal, and no view of the buffer is read later.
+* **Residuals.** A cheap elementwise forward value whose operands the backward has anyway (inputs,
+  constants, other residuals) is recomputed in the backward program instead of being saved: it
+  then costs no memory between forward and backward, and is rebuilt just before its first use.
+  This is the greedy special case of AOTAutograd's min-cut partition (the cut never grows).
+
+The plan is backend-neutral: it names nodes, not kernels. A backend with no in-place kernel for
+an op simply ignores that entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..ir.graph import Graph
+from ..ir.shapes import is_static, size
+from .plan import Plan, Program
+
+# Ops computed elementwise by a kernel that can write into an operand's buffer.
+ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin",
+                         "cos", "tanh", "relu", "maximum", "minimum", "accumulate", "sigmoid"})
+# Ops whose result is always a new array (anything else may share memory with its operands).
+FRESH = ELEMENTWISE | {"matmul", "sum", "mean", "max", "softmax", "log_softmax", "where", "concatenate",
+                       "zeros_like", "ones_like", "onehot", "getitem_grad", "softmax_cross_entropy", "mse",
+                       "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "sign", "argmax"}
+# Cheap enough to recompute in the backward program rather than keep from the forward.
+RECOMPUTABLE = frozenset({"add", "sub", "mul", "div", "neg", "square", "abs", "relu", "maximum", "minimum",
+                          "sign", "less", "less_equal", "greater", "greater_equal", "equal", "not_equal"})
+
+
+@dataclass
+class ProgramMemory:
+    """The memory plan of one program."""
+
+    frees: dict[int, list[int]] = field(default_factory=dict)   # body node -> values dropped after it
+    inplace: dict[int, int] = field(default_factory=dict)       # body node -> operand node whose buffer it writes
+    peak_bytes: Optional[int] = None                            # planned peak of the values this program holds
+    unknown_sizes: int = 0                                      # values whose size is fixed only at run time
+
+
+def nbytes(graph: Graph, nid: int) -> Optional[int]:
+    """Bytes of a node's value, or None when a size is fixed only at run time."""
+    d = graph.nx.nodes[nid]
+    n = size(d["shape"])
+    return None if n is None else n * d["dtype"].itemsize
+
+
+def last_uses(graph: Graph, program: Program) -> dict[int, int]:
+    """Value -> index in ``program.body`` of the last op reading it (results: ``len(body)``)."""
+    G = graph.nx
+    last: dict[int, int] = {}
+    for i, nid in enumerate(program.body):
+        for u in G.pred[nid]:
+            last[u] = i
+    end = len(program.body)
+    for r in program.results:
+        last[r] = end
+    return last
+
+
+def plan_program(graph: Graph, program: Program, inplace: bool = True) -> ProgramMemory:
+    """Liveness, frees and (when ``inplace``) in-place reuse for one scheduled program."""
+    G = graph.nx
+    last = last_uses(graph, program)
+    body_set = set(program.body)
+    # Which buffers each value may share memory with (itself, or its operands' for views).
+    bases: dict[int, frozenset] = {p: frozenset((p,)) for p in program.params}
+    readers_of_base: dict[int, int] = {}  # buffer -> last index any value sharing it is read
+    plan = ProgramMemory()
+    for i, nid in enumerate(program.body):
+        d = G.nodes[nid]
+        operands = graph.operands(nid)
+        if d["op"] in FRESH:
+            bases[nid] = frozenset((nid,))
+        else:
+            bases[nid] = frozenset((nid,)).union(*(bases.get(o, frozenset((o,))) for o in operands))
+        for b in bases[nid]:
+            readers_of_base[b] = max(readers_of_base.get(b, -1), last.get(nid, i))
+        target = _reusable_operand(graph, nid, operands, i, last, bases, readers_of_base, body_set) if inplace else None
+        if target is not None:
+            plan.inplace[nid] = target
+            bases[nid] = bases[target]  # the result *is* that buffer now
+            for b in bases[nid]:
+                readers_of_base[b] = max(readers_of_base.get(b, -1), last.get(nid, i))
+    results = set(program.results)
+    dead_after: dict[int, list[int]] = {}
+    for v in list(program.params) + list(program.body):
+        if v in results or G.nodes[v]["shape"] == ():
+            continue  # scalars cost nothing worth a line of code
+        at = last.get(v)
+        if at is None:  # never read: drop right after it is made (params: at once)
+            at = program.body.index(v) if v in body_set else 0
+            if not program.body:
+                continue
+        dead_after.setdefault(program.body[at], []).append(v)
+    plan.frees = dead_after
+    plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan)
+    return plan
+
+
+def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last: dict, bases: dict,
+                      readers_of_base: dict, body_set: set) -> Optional[int]:
+    """An operand whose buffer ``nid`` may overwrite: the operand dies here, its buffer is one fresh
+    array this program made (possibly already reused in place), nothing sharing that buffer is read
+    later, and shape (static) and dtype equal the result's."""
+    G = graph.nx
+    d = G.nodes[nid]
+    if d["op"] not in ELEMENTWISE or not d["shape"] or not is_static(d["shape"]):
+        return None
+    for o in operands:
+        od, base = G.nodes[o], bases.get(o, frozenset())
+        if len(base) != 1 or od["shape"] != d["shape"] or od["dtype"] != d["dtype"] or last.get(o) != i:
+            continue
+        (b,) = base
+        if b in body_set and G.nodes[b]["op"] in FRESH and readers_of_base.get(b, -1) <= i:
+            return o
+    return None
+
+
+def _simulate(graph: Graph, program: Program, plan: ProgramMemory) -> tuple[Optional[int], int]:
+    """Walk the program counting the bytes of live *buffers* it owns (residual arguments and the
+    arrays it computes; fed inputs are the caller's). A view (reshape, transpose, ...) owns no
+    buffer but keeps its operand's alive; an in-place result reuses its operand's. A buffer is
+    released when the last value sharing it is dropped. Returns (peak, values of unknown size)."""
+    G = graph.nx
+    unknown = 0
+    held = 0
+    size_of: dict[int, int] = {}    # buffer -> bytes
+    refs: dict[int, int] = {}       # buffer -> live values sharing it
+    shares: dict[int, tuple] = {}   # value -> buffers it keeps alive
+
+    def own(v: int, nbytes_: int) -> None:
+        nonlocal held
+        size_of[v], refs[v], shares[v] = nbytes_, 1, (v,)
+        held += nbytes_
+
+    for p in program.params:
+        b = 0 if G.nodes[p]["op"] == "input" else nbytes(graph, p)
+        unknown += b is None
+        own(p, b or 0)
+    peak = held
+    for nid in program.body:
+        operands = graph.operands(nid)
+        if nid in plan.inplace:
+            shares[nid] = shares[plan.inplace[nid]]
+        elif G.nodes[nid]["op"] in FRESH:
+            b = nbytes(graph, nid)
+            unknown += b is None
+            own(nid, b or 0)
+        else:  # may be a view of its operands: keeps theirs alive (and is counted as new if it copies)
+            shares[nid] = tuple(sorted({b for o in operands for b in shares.get(o, ())}))
+        if nid not in size_of:
+            for b in shares[nid]:
+                refs[b] += 1
+        peak = max(peak, held)
+        for v in plan.frees.get(nid, ()):
+            for b in shares.get(v, ()):
+                refs[b] -= 1
+                if refs[b] == 0:
+                    held -= size_of[b]
+    return peak, unknown
+
+
+# -- the residual set ------------------------------------------------------------------------
+def choose_residuals(graph: Graph, residuals: list[int], keep: set[int]) -> tuple[list[int], list[int]]:
+    """Split ``residuals`` into (kept, recomputed): a cheap elementwise value whose operands the
+    backward has anyway (kept residuals, inputs, constants) is rebuilt there instead of saved.
+    Inputs it reads become residuals (they are the caller's arrays: no memory). ``keep`` must stay
+    residuals (values returned as gradients). Creation order, so chains of cheap ops collapse."""
+    G = graph.nx
+    kept = set(residuals)
+    pinned: set[int] = set()  # operands of recomputed values: they must stay available
+    recomputed: list[int] = []
+    for r in sorted(residuals):
+        if r in keep or r in pinned or G.nodes[r]["op"] not in RECOMPUTABLE:
+            continue
+        ops = graph.operands(r)
+        if all(o in kept or G.nodes[o]["op"] in ("input", "constant") for o in ops):
+            kept.discard(r)
+            recomputed.append(r)
+            pinned.update(ops)
+    inputs = {o for o in pinned if G.nodes[o]["op"] == "input"}
+    return sorted(kept | inputs), recomputed
+
+
+def place_late(graph: Graph, order: list[int], late: set[int]) -> list[int]:
+    """``order`` with each node of ``late`` moved to just before its first consumer (so a
+    recomputed value is not held from the start of the backward program)."""
+    if not late:
+        return order
+    G = graph.nx
+    rest = [n for n in order if n not in late]
+    position = {n: i for i, n in enumerate(rest)}
+    target: dict[int, int] = {}
+    for n in reversed(order):  # consumers first, so a late consumer's target is known
+        if n in late:
+            spots = [position[c] if c in position else target.get(c, len(rest)) for c in G.succ[n]
+                     if c in position or c in target]
+            target[n] = min(spots, default=len(rest))
+    before: dict[int, list[int]] = {}
+    for n in order:  # in order: a late operand lands before its late consumer
+        if n in late:
+            before.setdefault(target[n], []).append(n)
+    out: list[int] = []
+    for i, n in enumerate(rest):
+        out.extend(before.get(i, ()))
+        out.append(n)
+    return out + before.get(len(rest), [])
+
+
+def report(plan: Plan) -> dict:
+    """What ``step.memory_plan()`` shows: per program the planned peak bytes (of the values it
+    holds: its arguments and what it computes), the values written in place and the values
+    freed early; for a step, the residuals kept between forward and backward (with their bytes)
+    and those recomputed instead. Sizes fixed only at run time count as 0 and are counted in
+    ``unknown_sizes``."""
+    G = plan.graph.nx
+    name = lambda n: G.nodes[n]["name"]  # noqa: E731
+    programs = {}
+    for pname, mem in plan.memory.items():
+        programs[pname] = {"peak_bytes": mem.peak_bytes, "unknown_sizes": mem.unknown_sizes,
+                           "inplace": {name(n): name(o) for n, o in mem.inplace.items()},
+                           "freed_early": sum(len(v) for v in mem.frees.values())}
+    out: dict = {"programs": programs, "peak_bytes": max((p["peak_bytes"] or 0 for p in programs.values()), default=0)}
+    if "residuals" in plan.options:
+        res = plan.options["residuals"]
+        owned = [n for n in res if G.nodes[n]["op"] != "input"]  # inputs are the caller's arrays
+        out["residuals"] = [name(n) for n in res]
+        out["residual_bytes"] = sum(nbytes(plan.graph, n) or 0 for n in owned)
+        out["recomputed"] = [name(n) for n in plan.options.get("recomputed", [])]
+    return out

@@ -1,0 +1,111 @@
+"""Memory planning (compiler/memory.py): values are dropped after their last use, elementwise
+ops write into dying operands' buffers only when that is safe, cheap values are recomputed in
+the backward instead of kept, and step.memory_plan() reports residuals and planned peaks."""
+
+import re
+
+import numpy as np
+import pytest
+
+import revgraph as rg
+
+X = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+
+
+def both(y, wrt, feeds):
+    """(optimised step, its value and grads) after checking it against the unoptimised program."""
+    raw = rg.compile(y, wrt=wrt, optimize=False).value_and_grad(**feeds)
+    step = rg.compile(y, wrt=wrt)
+    got = step.value_and_grad(**feeds)
+    np.testing.assert_allclose(got[0], raw[0], rtol=1e-12, err_msg="value changed by the memory plan")
+    for a, b in zip(got[1], raw[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, err_msg="gradient changed by the memory plan")
+    return step
+
+
+def line_of(step, name):
+    """The generated line computing node ``name``."""
+    return next(line for line in step.source.splitlines() if f"# {name} = " in line)
+
+
+def test_intermediates_are_dropped_right_after_their_last_use():
+    g = rg.Graph()
+    x = g.input("x", (3, 4))
+    a = rg.exp(x).rename("a")
+    b = rg.sin(a).rename("b")
+    y = rg.sum(rg.cos(b) * 2.0)
+    f = rg.compile(y)
+    lines = f.source.splitlines()
+    i = lines.index(line_of(f, "b"))
+    assert re.fullmatch(r"\s+del .*\bv%d\b.*" % a.id, lines[i + 1]), "exp(x) is not dropped after sin reads it"
+    assert f(x=X) == pytest.approx(float(np.sum(np.cos(np.sin(np.exp(X))) * 2.0)))
+
+
+def test_elementwise_ops_write_into_a_dying_operand_but_never_into_feeds_views_or_shared_values():
+    g = rg.Graph()
+    x = g.input("x", (3, 4))
+    e = rg.exp(x).rename("e")
+    t = rg.transpose(e).rename("t")        # a view of e, read after e's last elementwise use
+    s = (e * 3.0).rename("s")              # e dies here -- but t still reads its memory
+    u = (s + 1.0).rename("u")              # s dies here and owns its buffer: reuse it
+    v = (x * 2.0).rename("v")              # x is a feed: never written
+    y = rg.sum(u) + rg.sum(rg.sin(t)) + rg.sum(v)
+    step = both(y, x, {"x": X})
+    assert "out=" in line_of(step, "u"), "u = s + 1 did not reuse s's buffer"
+    assert "out=" not in line_of(step, "s"), "s wrote into e while its transpose is still to be read"
+    assert "out=" not in line_of(step, "v"), "v wrote into the fed array"
+    x0 = X.copy()
+    step.value_and_grad(x=x0)
+    np.testing.assert_array_equal(x0, X, err_msg="running the program changed the caller's array")
+
+
+def test_inplace_is_off_without_optimisation_and_reported_in_the_plan():
+    g = rg.Graph()
+    x = g.input("x", (3, 4))
+    y = rg.sum(rg.tanh(rg.exp(x) + 1.0))
+    assert "out=" not in rg.compile(y, wrt=x, optimize=False).source
+    plan = rg.compile(y, wrt=x).memory_plan()
+    assert plan["programs"]["forward"]["inplace"], plan
+
+
+def test_cheap_residual_is_recomputed_in_the_backward_instead_of_kept():
+    g = rg.Graph()
+    x, w = g.input("x", (3, 4)), g.input("w", (3, 4))
+    r = (x * w).rename("r")                # cheap, from inputs: no need to keep it
+    y = rg.sum(rg.sin(r))                  # sin's VJP reads r (cos r)
+    step = both(y, [x, w], {"x": X, "w": X[::-1].copy()})
+    plan = step.memory_plan()
+    assert plan["recomputed"] == ["r"], plan
+    assert "r" not in plan["residuals"] and plan["residual_bytes"] == 0, plan
+    raw_plan = rg.compile(y, wrt=[x, w], optimize=False).memory_plan()
+    assert "r" in raw_plan["residuals"] and raw_plan["residual_bytes"] == X.nbytes, raw_plan
+
+
+def test_memory_plan_reports_residuals_and_the_planned_peak():
+    g = rg.Graph()
+    x = g.input("x", (100, 10))
+    h = rg.tanh(x).rename("h")
+    y = rg.sum(h * h)
+    step = rg.compile(y, wrt=x)
+    plan = step.memory_plan()
+    assert plan["residuals"] == ["h"] and plan["residual_bytes"] == 8000, plan
+    fwd = plan["programs"]["forward"]
+    # forward: h (kept), h*h and the 8-byte sum alive together at the peak
+    assert fwd["peak_bytes"] == 16008, fwd
+    back = plan["programs"]["backward"]
+    assert 8000 <= back["peak_bytes"] <= 3 * 8000 and back["unknown_sizes"] == 0, back
+    assert plan["peak_bytes"] == max(fwd["peak_bytes"], back["peak_bytes"])
+
+
+def test_backward_takes_its_arguments_boxed_and_empties_the_list():
+    g = rg.Graph()
+    x = g.input("x", (3, 4))
+    step = rg.compile(rg.sum(rg.exp(x)), wrt=x)
+    value, residuals = step._forward({"x": X})
+    grads = step._backward(None, residuals)
+    assert residuals == [], "the residual list still holds its arrays after the backward"
+    np.testing.assert_allclose(grads, np.exp(X))
+    step.forward(x=X)
+    step.backward()
+    with pytest.raises(RuntimeError, match="forward"):
+        step.backward()
