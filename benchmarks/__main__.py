@@ -1,0 +1,169 @@
+"""``python -m benchmarks [--smoke] [--rounds N] [--only W1,W3] [--write docs/benchmarks.md]``
+
+Runs every (workload, size, implementation) in a fresh subprocess, round after round, the
+implementations' order rotating each round (interleaved, so drift in the machine's load hits
+all alike). Reports medians over rounds with the spread (min-max), and each implementation's
+ratio to hand-written NumPy measured in the same run. Threads are pinned to 1 for every
+framework; glibc's mmap threshold is fixed so freed arrays go back to the OS (memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+IMPL_ORDER = ["numpy", "revgraph", "revgraph-dynamic", "autograd", "jax", "torch"]
+
+# (workload, size, what is reported). Sizes: W2 batch; W3 (layers, width, batch); W4 chain length.
+FULL = [("W1", 0), ("W2", 100), ("W3", (16, 1024, 256)), ("W4", 1_000), ("W4", 10_000), ("W4", 100_000)]
+SMOKE = [("W1", 0), ("W2", 10), ("W3", (2, 32, 4)), ("W4", 100)]
+
+# Peers too slow to build at these sizes (figures from the issue, measured on this machine).
+TOO_SLOW = {("jax", "W4", 10_000): "JAX jit took 89 s to compile at N = 10 000",
+            ("jax", "W4", 100_000): "JAX jit compile time grows past minutes",
+            ("autograd", "W4", 100_000): "autograd takes ~9 s per call at N = 100 000"}
+
+ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
+       "NUMEXPR_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "131072",
+       "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+       "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def run_job(job: dict, timeout: float) -> dict:
+    env = {**os.environ, **ENV}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", json.dumps(job)], capture_output=True,
+                              text=True, timeout=timeout, env=env, cwd=root)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    return json.loads(lines[-1])
+
+
+def run(cases: list, impls: list[str], rounds: int, smoke: bool, timeout: float) -> dict:
+    """results[(workload, size)][impl] = list of per-round measurement dicts (or a skip/error)."""
+    results: dict = {case: {impl: [] for impl in impls} for case in cases}
+    for r in range(rounds):
+        for case in cases:
+            w, size = case
+            order = impls[r % len(impls):] + impls[:r % len(impls)]  # rotate: interleaved
+            for impl in order:
+                prev = results[case][impl]
+                if prev and ("skipped" in prev[-1] or "error" in prev[-1]):
+                    continue
+                if (impl, w, size) in TOO_SLOW and not smoke:
+                    prev.append({"skipped": TOO_SLOW[(impl, w, size)]})
+                    continue
+                job = {"workload": w, "impl": impl, "size": size, "memory": w == "W3",
+                       "batches": 1 if smoke else 5, "batch_s": 0.01 if smoke else 0.2}
+                if w == "W4" and not smoke:
+                    job.update(inner=1, batches=3)
+                out = run_job(job, timeout)
+                prev.append(out)
+                status = out.get("skipped") or out.get("error") or f"{out['per_call_s'] * 1e3:.4g} ms/call"
+                print(f"round {r + 1}/{rounds} {w} {size} {impl}: {status}", file=sys.stderr, flush=True)
+    return results
+
+
+def summarise(samples: list, key: str):
+    vals = [s[key] for s in samples if key in s]
+    if not vals:
+        return None
+    return float(np.median(vals)), float(min(vals)), float(max(vals))
+
+
+def fmt_time(s: float) -> str:
+    return f"{s * 1e6:.3g} µs" if s < 1e-3 else f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
+
+
+def table(results: dict, impls: list[str]) -> str:
+    """A markdown table per case: median (min-max) per call, × NumPy, build+first call, peak memory."""
+    out = []
+    for (w, size), by_impl in results.items():
+        out.append(f"\n### {w}, size {size}\n")
+        out.append("| implementation | per call: median (min-max) | × hand-written NumPy | build + first call | "
+                   "peak above params+inputs (W3) |")
+        out.append("|---|---|---|---|---|")
+        base = summarise(by_impl.get("numpy", []), "per_call_s")
+        for impl in impls:
+            samples = by_impl.get(impl, [])
+            skip = next((s.get("skipped") or s.get("error") for s in samples if "skipped" in s or "error" in s), None)
+            t = summarise(samples, "per_call_s")
+            if t is None:
+                out.append(f"| {impl} | not run: {skip or 'no sample'} | | | |")
+                continue
+            ratio = f"{t[0] / base[0]:.2f}×" if base else ""
+            b = summarise(samples, "build_s")
+            m = summarise(samples, "peak_above_bytes")
+            mem = f"{m[0] / 2**20:.1f} MiB" if m else ""
+            if m and w == "W3":
+                tight = tight_minimum(size)
+                mem += f" ({m[0] / tight:.2f}× the tight {tight / 2**20:.0f} MiB)"
+            out.append(f"| {impl} | {fmt_time(t[0])} ({fmt_time(t[1])}-{fmt_time(t[2])}) | {ratio} | "
+                       f"{fmt_time(b[0]) if b else ''} | {mem} |")
+    return "\n".join(out) + "\n"
+
+
+def tight_minimum(size) -> float:
+    """All gradients plus one activation, in bytes (float64)."""
+    layers, width, batch = size
+    return 8.0 * (layers * (width * width + width) + batch * width)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, one round (CI)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--only", default="", help="comma-separated workloads, e.g. W1,W3")
+    p.add_argument("--impls", default=",".join(IMPL_ORDER))
+    p.add_argument("--write", default="", help="write the markdown table to this file")
+    p.add_argument("--timeout", type=float, default=600)
+    args = p.parse_args(argv)
+    cases = SMOKE if args.smoke else FULL
+    if args.only:
+        cases = [c for c in cases if c[0] in args.only.split(",")]
+    impls = [i for i in args.impls.split(",") if i]
+    rounds = 1 if args.smoke else args.rounds
+    t0 = time.time()
+    results = run(cases, impls, rounds, args.smoke, args.timeout)
+    text = table(results, impls)
+    print(text)
+    errors = [(c, i, s["error"]) for c, by in results.items() for i, ss in by.items() for s in ss if "error" in s]
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write(report(text, args, time.time() - t0))
+    for c, i, e in errors:
+        print(f"ERROR {c} {i}: {e}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def report(text: str, args, seconds: float) -> str:
+    import numpy
+
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    cmd = "python -m benchmarks" + (f" --rounds {args.rounds}" if args.rounds != 3 else "") + \
+        (f" --only {args.only}" if args.only else "") + f" --write {args.write}"
+    return (f"# Benchmarks\n\nGenerated by `{cmd}` (from the repository root, after "
+            f"`pip install -e '.[bench]'`), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s.\n\n"
+            f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
+            f"{platform.python_version()}, NumPy {numpy.__version__}. One thread per framework.\n"
+            f"{text}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

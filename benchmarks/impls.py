@@ -1,0 +1,135 @@
+"""One ``make(workload, size, data) -> step`` per implementation. Building (graphs, compile,
+jit tracing) happens in ``make``; ``step()`` is one forward+backward returning
+``(value, [gradients])``. A peer that is not installed raises ``Unavailable``."""
+
+from __future__ import annotations
+
+import types
+from typing import Callable
+
+import numpy as np
+
+from .workloads import PARAMS, model, numpy_impl
+
+
+class Unavailable(Exception):
+    """The implementation's package is not installed (``pip install -e '.[bench]'``)."""
+
+
+def make_numpy(workload, size, data):
+    return numpy_impl(workload, size, data)
+
+
+def make_revgraph(workload, size, data):
+    import revgraph as rg
+
+    g = rg.Graph(workload)
+    v = {k: g.input(k, shape=np.shape(a)) for k, a in data.items()}
+    ns = types.SimpleNamespace(relu=rg.relu, tanh=rg.tanh, sin=rg.sin, sum=rg.sum,
+                               softmax_cross_entropy=rg.softmax_cross_entropy)
+    loss = model(workload, size, ns, v)
+    step = rg.compile(loss, wrt=[v[k] for k in PARAMS[workload](data)])
+    run = step.value_and_grad
+    return lambda: run(**data)
+
+
+def make_dynamic(workload, size, data):
+    try:
+        from revgraph import dynamic as dy
+    except ImportError:
+        raise Unavailable("revgraph.dynamic is not on this branch yet") from None
+    import revgraph as rg
+
+    ns = types.SimpleNamespace(relu=rg.relu, tanh=rg.tanh, sin=rg.sin, sum=rg.sum,
+                               softmax_cross_entropy=rg.softmax_cross_entropy)
+    params = PARAMS[workload](data)
+
+    def step():
+        v = {k: dy.Variable(a) for k, a in data.items()}
+        loss = model(workload, size, ns, v)
+        loss.backward()
+        return loss.data, [v[k].grad.data for k in params]
+
+    return step
+
+
+def make_autograd(workload, size, data):
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError:
+        raise Unavailable("autograd is not installed") from None
+
+    def sce(a, t):
+        shifted = a - anp.max(a, axis=1, keepdims=True)
+        return -anp.sum(t * (shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True)))) / a.shape[0]
+
+    ns = types.SimpleNamespace(relu=lambda z: anp.maximum(z, 0), tanh=anp.tanh, sin=anp.sin, sum=anp.sum,
+                               softmax_cross_entropy=sce)
+    params = PARAMS[workload](data)
+    rest = {k: a for k, a in data.items() if k not in params}
+    f = autograd.value_and_grad(lambda ps: model(workload, size, ns, {**rest, **dict(zip(params, ps))}))
+    args = [data[k] for k in params]
+    return lambda: f(args)
+
+
+def make_jax(workload, size, data):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        raise Unavailable("jax is not installed") from None
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+
+    def sce(a, t):
+        return -jnp.sum(t * jax.nn.log_softmax(a, axis=1)) / a.shape[0]
+
+    ns = types.SimpleNamespace(relu=jax.nn.relu, tanh=jnp.tanh, sin=jnp.sin, sum=jnp.sum, softmax_cross_entropy=sce)
+    params = PARAMS[workload](data)
+    f = jax.jit(jax.value_and_grad(lambda ps, rest: model(workload, size, ns, {**rest, **dict(zip(params, ps))})))
+    args = [jnp.asarray(data[k]) for k in params]
+    rest = {k: jnp.asarray(a) for k, a in data.items() if k not in params}
+
+    def step():
+        value, grads = f(args, rest)
+        value.block_until_ready()
+        return value, grads
+
+    return step
+
+
+def make_torch(workload, size, data):
+    try:
+        import torch
+    except ImportError:
+        raise Unavailable("torch is not installed") from None
+    torch.set_num_threads(1)
+
+    def sce(a, t):
+        return -(t * torch.log_softmax(a, dim=1)).sum() / a.shape[0]
+
+    ns = types.SimpleNamespace(relu=torch.relu, tanh=torch.tanh, sin=torch.sin, sum=torch.sum, softmax_cross_entropy=sce)
+    params = PARAMS[workload](data)
+    tensors = {k: torch.from_numpy(np.asarray(a)) for k, a in data.items()}
+
+    def step():
+        v = {k: (t.detach().requires_grad_() if k in params else t) for k, t in tensors.items()}
+        loss = model(workload, size, ns, v)
+        grads = torch.autograd.grad(loss, [v[k] for k in params])
+        return loss.detach(), list(grads)
+
+    return step
+
+
+IMPLS: dict[str, Callable] = {
+    "numpy": make_numpy,
+    "revgraph": make_revgraph,
+    "revgraph-dynamic": make_dynamic,
+    "autograd": make_autograd,
+    "jax": make_jax,
+    "torch": make_torch,
+}
+
+IMPORTS = {"revgraph": "revgraph", "revgraph-dynamic": "revgraph", "autograd": "autograd", "jax": "jax",
+           "torch": "torch"}
