@@ -63,7 +63,7 @@ def last_uses(graph: Graph, program: Program) -> dict[int, int]:
     G = graph.nx
     last: dict[int, int] = {}
     for i, nid in enumerate(program.body):
-        for u in G.pred[nid]:
+        for u in G._pred[nid]:
             last[u] = i
     end = len(program.body)
     for r in program.results:
@@ -81,7 +81,7 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
     readers_of_base: dict[int, int] = {}  # buffer -> last index any value sharing it is read
     plan = ProgramMemory()
     for i, nid in enumerate(program.body):
-        d = G.nodes[nid]
+        d = G._node[nid]
         operands = graph.operands(nid)
         if d["op"] in FRESH:
             bases[nid] = frozenset((nid,))
@@ -98,7 +98,7 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
     results = set(program.results)
     dead_after: dict[int, list[int]] = {}
     for v in list(program.params) + list(program.body):
-        if v in results or G.nodes[v]["shape"] == ():
+        if v in results or G._node[v]["shape"] == ():
             continue  # scalars cost nothing worth a line of code
         at = last.get(v)
         if at is None:  # never read: drop right after it is made (params: at once)
@@ -117,15 +117,15 @@ def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last:
     array this program made (possibly already reused in place), nothing sharing that buffer is read
     later, and shape (static) and dtype equal the result's."""
     G = graph.nx
-    d = G.nodes[nid]
+    d = G._node[nid]
     if d["op"] not in ELEMENTWISE or not d["shape"] or not is_static(d["shape"]):
         return None
     for o in operands:
-        od, base = G.nodes[o], bases.get(o, frozenset())
+        od, base = G._node[o], bases.get(o, frozenset())
         if len(base) != 1 or od["shape"] != d["shape"] or od["dtype"] != d["dtype"] or last.get(o) != i:
             continue
         (b,) = base
-        if b in body_set and G.nodes[b]["op"] in FRESH and readers_of_base.get(b, -1) <= i:
+        if b in body_set and G._node[b]["op"] in FRESH and readers_of_base.get(b, -1) <= i:
             return o
     return None
 
@@ -148,7 +148,7 @@ def _simulate(graph: Graph, program: Program, plan: ProgramMemory) -> tuple[Opti
         held += nbytes_
 
     for p in program.params:
-        b = 0 if G.nodes[p]["op"] == "input" else nbytes(graph, p)
+        b = 0 if G._node[p]["op"] == "input" else nbytes(graph, p)
         unknown += b is None
         own(p, b or 0)
     peak = held
@@ -156,7 +156,7 @@ def _simulate(graph: Graph, program: Program, plan: ProgramMemory) -> tuple[Opti
         operands = graph.operands(nid)
         if nid in plan.inplace:
             shares[nid] = shares[plan.inplace[nid]]
-        elif G.nodes[nid]["op"] in FRESH:
+        elif G._node[nid]["op"] in FRESH:
             b = nbytes(graph, nid)
             unknown += b is None
             own(nid, b or 0)
@@ -185,14 +185,14 @@ def choose_residuals(graph: Graph, residuals: list[int], keep: set[int]) -> tupl
     pinned: set[int] = set()  # operands of recomputed values: they must stay available
     recomputed: list[int] = []
     for r in sorted(residuals):
-        if r in keep or r in pinned or G.nodes[r]["op"] not in RECOMPUTABLE:
+        if r in keep or r in pinned or G._node[r]["op"] not in RECOMPUTABLE:
             continue
         ops = graph.operands(r)
-        if all(o in kept or G.nodes[o]["op"] in ("input", "constant") for o in ops):
+        if all(o in kept or G._node[o]["op"] in ("input", "constant") for o in ops):
             kept.discard(r)
             recomputed.append(r)
             pinned.update(ops)
-    inputs = {o for o in pinned if G.nodes[o]["op"] == "input"}
+    inputs = {o for o in pinned if G._node[o]["op"] == "input"}
     return sorted(kept | inputs), recomputed
 
 
@@ -207,7 +207,7 @@ def place_late(graph: Graph, order: list[int], late: set[int]) -> list[int]:
     target: dict[int, int] = {}
     for n in reversed(order):  # consumers first, so a late consumer's target is known
         if n in late:
-            spots = [position[c] if c in position else target.get(c, len(rest)) for c in G.succ[n]
+            spots = [position[c] if c in position else target.get(c, len(rest)) for c in G._succ[n]
                      if c in position or c in target]
             target[n] = min(spots, default=len(rest))
     before: dict[int, list[int]] = {}
@@ -228,7 +228,7 @@ def report(plan: Plan) -> dict:
     and those recomputed instead. Sizes fixed only at run time count as 0 and are counted in
     ``unknown_sizes``."""
     G = plan.graph.nx
-    name = lambda n: G.nodes[n]["name"]  # noqa: E731
+    name = lambda n: G._node[n]["name"]  # noqa: E731
     programs = {}
     for pname, mem in plan.memory.items():
         programs[pname] = {"peak_bytes": mem.peak_bytes, "unknown_sizes": mem.unknown_sizes,
@@ -237,7 +237,7 @@ def report(plan: Plan) -> dict:
     out: dict = {"programs": programs, "peak_bytes": max((p["peak_bytes"] or 0 for p in programs.values()), default=0)}
     if "residuals" in plan.options:
         res = plan.options["residuals"]
-        owned = [n for n in res if G.nodes[n]["op"] != "input"]  # inputs are the caller's arrays
+        owned = [n for n in res if G._node[n]["op"] != "input"]  # inputs are the caller's arrays
         out["residuals"] = [name(n) for n in res]
         out["residual_bytes"] = sum(nbytes(plan.graph, n) or 0 for n in owned)
         out["recomputed"] = [name(n) for n in plan.options.get("recomputed", [])]

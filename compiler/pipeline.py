@@ -100,14 +100,14 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     roots, stats = _optimize(work, [y.id] + [g.id for g in grads], [y.id, dout.id] + [w.id for w in wrt], optimize)
     grads = [Tensor(work, r) for r in roots[1:]]
     G = work.nx
-    is_kind = lambda n, *ops: G.nodes[n]["op"] in ops  # noqa: E731
+    is_kind = lambda n, *ops: G._node[n]["op"] in ops  # noqa: E731
     # Forward: what the output needs, plus every input (the backward may read inputs y ignores).
     needed_back = ancestors(work, [g.id for g in grads])
     fwd_nodes = ancestors(work, [y.id]) | {n for n in needed_back if is_kind(n, "input") and n != dout.id}
     fwd_order = topological(work, fwd_nodes)
     back_nodes = {n for n in needed_back if n not in fwd_nodes}
     # Residuals: forward values the backward program reads (constants live in both namespaces).
-    residuals = sorted({u for n in back_nodes for u in G.pred[n] if u in fwd_nodes and not is_kind(u, "constant")}
+    residuals = sorted({u for n in back_nodes for u in G._pred[n] if u in fwd_nodes and not is_kind(u, "constant")}
                        | {g.id for g in grads if g.id in fwd_nodes and not is_kind(g.id, "constant")})
     recomputed: list[int] = []
     if optimize:  # rebuild cheap values in the backward rather than keep them (compiler/memory.py)

@@ -35,8 +35,8 @@ class Plan:
         """Constant nodes program ``name`` reads (they reach the code through its namespace)."""
         G = self.graph.nx
         p = self.programs[name]
-        used = {u for n in p.body for u in G.pred[n] if G.nodes[u]["op"] == "constant"}
-        used.update(r for r in p.results if G.nodes[r]["op"] == "constant")
+        used = {u for n in p.body for u in G._pred[n] if G._node[u]["op"] == "constant"}
+        used.update(r for r in p.results if G._node[r]["op"] == "constant")
         return sorted(used)
 
 

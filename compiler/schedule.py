@@ -1,10 +1,16 @@
-"""Execution order: networkx's lexicographical topological sort keyed on node
-id (creation order), over only the nodes the requested outputs depend on, so
-the order -- and the generated code -- is deterministic."""
+"""Execution order: a lexicographical topological sort keyed on node id
+(creation order), over only the nodes the requested outputs depend on, so
+the order -- and the generated code -- is deterministic.
+
+The sort is Kahn's algorithm with a heap over networkx's adjacency dicts: the
+same order as ``nx.lexicographical_topological_sort``, without the per-call cost
+of a subgraph view (which dominated compile time on graphs of 10^5 nodes)."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
+
+import heapq
 
 import networkx as nx
 
@@ -26,25 +32,44 @@ def _reach(roots: Iterable[int], neighbours: Any) -> set[int]:
 
 def ancestors(graph: Graph, roots: Iterable[int]) -> set[int]:
     """``roots`` and every node they depend on."""
-    return _reach(roots, graph.nx.pred)
+    return _reach(roots, graph.nx._pred)  # the plain dicts behind G.pred: no view objects per step
 
 
 def descendants(graph: Graph, roots: Iterable[int]) -> set[int]:
     """``roots`` and every node that depends on them."""
-    return _reach(roots, graph.nx.succ)
+    return _reach(roots, graph.nx._succ)
 
 
 def topological(graph: Graph, nodes: set[int]) -> list[int]:
     """``nodes`` in dependency order, ties broken by creation order. A cycle is a GraphError listing it."""
-    sub = graph.nx.subgraph(nodes)
-    try:
-        return list(nx.lexicographical_topological_sort(sub, key=lambda n: n))
-    except nx.NetworkXUnfeasible:
-        cycle = nx.find_cycle(sub)
+    nodes = nodes if isinstance(nodes, (set, frozenset)) else set(nodes)
+    pred, succ = graph.nx._pred, graph.nx._succ
+    waiting: dict[int, int] = {}  # node -> operands (distinct, inside ``nodes``) not yet placed
+    ready = []
+    for n in nodes:
+        k = sum(1 for p in pred[n] if p in nodes)
+        if k:
+            waiting[n] = k
+        else:
+            ready.append(n)
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        n = heapq.heappop(ready)
+        order.append(n)
+        for m in succ[n]:
+            if m in waiting:
+                waiting[m] -= 1
+                if not waiting[m]:
+                    del waiting[m]
+                    heapq.heappush(ready, m)
+    if waiting:
+        cycle = nx.find_cycle(graph.nx.subgraph(nodes))
         names = " -> ".join(repr(graph.nx.nodes[u]["name"]) for u, *_ in cycle)
         first = graph.nx.nodes[cycle[0][0]]["name"]
         raise GraphError(f"graph {graph.name!r} has a cycle: {names} -> {first!r}; a computation graph must be "
-                         "acyclic (was the graph edited by hand or loaded from a bad file?)", node=cycle[0][0]) from None
+                         "acyclic (was the graph edited by hand or loaded from a bad file?)", node=cycle[0][0])
+    return order
 
 
 def schedule(graph: Graph, outputs: Iterable[int]) -> list[int]:

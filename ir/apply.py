@@ -66,9 +66,10 @@ def repr_operand(v: Any) -> str:
     return f"array{tuple(v.shape)}"
 
 
-def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: list[str], node_name: str = "") -> tuple:
+def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: Any, node_name: str = "") -> tuple:
     """Normalise the attributes and run the shape rule: ``(attrs, shape, dtype)``.
-    A failure becomes a GraphError naming the op, its operands, their shapes and the fix."""
+    A failure becomes a GraphError naming the op, its operands, their shapes and the fix.
+    ``names`` labels the operands (a list, or a function making it: only errors need it)."""
     try:
         attrs = opdef.prepare(avals, attrs)
         shape, dtype = opdef.infer(*avals, **attrs)
@@ -76,6 +77,7 @@ def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: list[str], node
     except ShapeRuleError as exc:
         from .shapes import fmt
 
+        names = names() if callable(names) else names
         ops = ", ".join(f"{n}: shape {fmt(a.shape)} {a.dtype}" for n, a in zip(names, avals))
         where = f" declaring {node_name!r}" if node_name else ""
         fix = f" Fix: {exc.fix}." if exc.fix else ""

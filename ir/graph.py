@@ -153,8 +153,9 @@ class Graph:
 
     def operands(self, nid: int) -> list[int]:
         """Operand node ids of ``nid`` in slot order."""
-        edges = sorted(self.nx.in_edges(nid, keys=True), key=lambda e: e[2])
-        return [u for u, _, _ in edges]
+        # networkx's plain dict {operand: {slot: data}} (no view objects: this is on every hot path)
+        pairs = sorted((slot, u) for u, slots in self.nx._pred[nid].items() for slot in slots)
+        return [u for _, u in pairs]
 
     def tensor(self, key: Any) -> "Tensor":
         """The tensor of a node, by name or id."""

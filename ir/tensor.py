@@ -31,7 +31,7 @@ class _GraphFrontend:
         graph = next(iter(graphs.values()))
         name = attrs.pop("name", None)
         avals = [_aval(graph, o) for o in operands]
-        labels = [o.name if isinstance(o, Tensor) else _short(o) for o in operands]
+        labels = lambda: [o.name if isinstance(o, Tensor) else _short(o) for o in operands]  # noqa: E731 (errors only)
         attrs, shape, dtype = declare(opdef, avals, attrs, labels, name or "")
         tensors = [o if isinstance(o, Tensor) else graph.constant(o) for o in operands]
         return graph._add(opdef.name, tensors, attrs, shape, dtype, name=name)
@@ -39,7 +39,7 @@ class _GraphFrontend:
 
 def _aval(graph: "Graph", o: Any) -> Aval:
     if isinstance(o, Tensor):
-        d = graph.node(o.id)
+        d = graph.nx._node[o.id]
         return Aval(d["shape"], d["dtype"], d["value"] if d.get("weak") else None)
     if isinstance(o, (bool, int, float)):
         return Aval((), np.asarray(o).dtype, o)
@@ -76,7 +76,7 @@ class Tensor:
     # -- what the node is ----------------------------------------------------------
     @property
     def _data(self) -> dict:
-        return self.graph.nx.nodes[self.id]
+        return self.graph.nx._node[self.id]  # networkx's plain node-data dict (no view object)
 
     @property
     def name(self) -> str:

@@ -67,13 +67,13 @@ def _function(graph: Graph, program: Program, memory: Any = None) -> tuple[list[
     else:
         lines = [f"def {program.name}({params}):"]
     for p in program.params:
-        d = G.nodes[p]
+        d = G._node[p]
         lines.append(f"    # {var(p)}: {safe_text(d['name'])} {fmt(d['shape'])} {d['dtype']}")
     inplace = memory.inplace if memory is not None else {}
     frees = memory.frees if memory is not None else {}
     line_nodes = {}
     for nid in program.body:
-        d = G.nodes[nid]
+        d = G._node[nid]
         operands = graph.operands(nid)
         args = [var(o) for o in operands]
         text = inplace_expression(d["op"], args, d["attrs"], var(inplace[nid])) if nid in inplace else None

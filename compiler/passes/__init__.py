@@ -39,7 +39,7 @@ def counts(rw: Rewriter) -> dict[str, int]:
     """Live node counts: forward (adjoint tag 0) and adjoint (emitted by rg.grad)."""
     G = rw.G
     live = rw.live()
-    adjoint = sum(1 for n in live if G.nodes[n]["adjoint"])
+    adjoint = sum(1 for n in live if G._node[n]["adjoint"])
     return {"forward": len(live) - adjoint, "adjoint": adjoint}
 
 

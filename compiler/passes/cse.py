@@ -30,7 +30,7 @@ def _constant_key(d: dict) -> Optional[tuple]:
 
 
 def _key(rw: Rewriter, nid: int) -> Optional[tuple]:
-    d = rw.G.nodes[nid]
+    d = rw.N[nid]
     if d["op"] == "input":
         return None
     if d["op"] == "constant":
@@ -49,6 +49,6 @@ def cse(rw: Rewriter) -> None:
         if first is None:
             seen[key] = nid
             continue
-        keep, drop = sorted((first, nid), key=lambda n: (rw.G.nodes[n]["adjoint"], n))
+        keep, drop = sorted((first, nid), key=lambda n: (rw.N[n]["adjoint"], n))
         seen[key] = keep
         rw.replace(drop, keep, "common subexpression")

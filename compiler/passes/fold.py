@@ -19,17 +19,17 @@ def fold(rw: Rewriter) -> None:
     """Replace all-constant subexpressions by their values."""
     G = rw.G
     for nid in rw.order():
-        d = G.nodes[nid]
+        d = G._node[nid]
         if d["op"] in ("input", "constant"):
             continue
         ops = rw.operands(nid)
-        if not ops or any(G.nodes[o]["op"] != "constant" for o in ops):
+        if not ops or any(G._node[o]["op"] != "constant" for o in ops):
             continue
         n = size(d["shape"])
-        if n is None or n > max([LIMIT] + [int(np.size(G.nodes[o]["value"])) for o in ops]):
+        if n is None or n > max([LIMIT] + [int(np.size(G._node[o]["value"])) for o in ops]):
             continue
         try:
-            value = eager_apply(get(d["op"]), tuple(G.nodes[o]["value"] for o in ops), dict(d["attrs"]))
+            value = eager_apply(get(d["op"]), tuple(G._node[o]["value"] for o in ops), dict(d["attrs"]))
         except (ValueError, TypeError, ArithmeticError):
             continue  # e.g. labels out of range: let the program raise it, at its node, when it runs
         value = np.array(value, dtype=d["dtype"])
@@ -46,16 +46,16 @@ def _as_weak(rw: Rewriter, nid: int, ops: list, value: np.ndarray):
     so consumers keep the dtypes they were declared with). Weak scalars merge with the user's own
     ``x ** 2`` in CSE."""
     G = rw.G
-    if value.shape != () or not all(G.nodes[o].get("weak") for o in ops):
+    if value.shape != () or not all(G._node[o].get("weak") for o in ops):
         return None
     scalar = value.item()
     if np.asarray(scalar).dtype != value.dtype:
         return None
-    for v in G.succ[nid]:
+    for v in G._succ[nid]:
         operands = rw.operands(v)
         avals = [Aval((), value.dtype, scalar) if o == nid else rw.aval(o) for o in operands]
-        _, shape, dtype = declare(get(G.nodes[v]["op"]), avals, dict(G.nodes[v]["attrs"]),
-                                  [G.nodes[o]["name"] for o in operands])
-        if tuple(shape) != G.nodes[v]["shape"] or dtype != G.nodes[v]["dtype"]:
+        _, shape, dtype = declare(get(G._node[v]["op"]), avals, dict(G._node[v]["attrs"]),
+                                  [G._node[o]["name"] for o in operands])
+        if tuple(shape) != G._node[v]["shape"] or dtype != G._node[v]["dtype"]:
             return None
     return scalar

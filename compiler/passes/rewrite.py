@@ -25,6 +25,7 @@ class Rewriter:
     def __init__(self, graph: Graph, roots: Iterable[int], protected: Iterable[int] = ()) -> None:
         self.graph = graph
         self.G = graph.nx
+        self.N = graph.nx._node  # node id -> data dict (networkx's plain dict: passes read it for every node)
         self.roots = list(roots)
         self.protected = set(protected)  # nodes the caller refers to by id (the output, wrt): never replaced
         self.replaced: dict[int, int] = {}  # old id -> the id now computing its value
@@ -43,17 +44,17 @@ class Rewriter:
         return self.graph.operands(nid)
 
     def aval(self, nid: int) -> Aval:
-        d = self.G.nodes[nid]
+        d = self.N[nid]
         return Aval(d["shape"], d["dtype"], d["value"] if d.get("weak") else None)
 
     def constant_value(self, nid: int) -> Any:
         """The value of a constant node, or None when ``nid`` is not a constant."""
-        d = self.G.nodes[nid]
+        d = self.N[nid]
         return d["value"] if d["op"] == "constant" else None
 
     def same_type(self, a: int, b: int) -> bool:
         """Equal declared shape and dtype (the condition for one node to stand in for another)."""
-        da, db = self.G.nodes[a], self.G.nodes[b]
+        da, db = self.N[a], self.N[b]
         return da["shape"] == db["shape"] and da["dtype"] == db["dtype"]
 
     # -- editing -------------------------------------------------------------------------
@@ -68,9 +69,9 @@ class Rewriter:
         for _, v, key in list(G.out_edges(old, keys=True)):
             G.remove_edge(old, v, key)
             G.add_edge(new, v, key=key, slot=key)
-        grad_of = G.nodes[old].pop("grad_of", None)
+        grad_of = G._node[old].pop("grad_of", None)
         if grad_of:
-            G.nodes[new].setdefault("grad_of", []).extend(w for w in grad_of if w not in G.nodes[new].get("grad_of", ()))
+            G._node[new].setdefault("grad_of", []).extend(w for w in grad_of if w not in G._node[new].get("grad_of", ()))
         self.roots = [new if r == old else r for r in self.roots]
         self.replaced[old] = new
         self.note(what)
@@ -85,19 +86,19 @@ class Rewriter:
     def infer(self, op: str, operands: list[int], attrs: dict) -> tuple:
         """``(attrs, shape, dtype)`` the rules give ``op`` on these operands."""
         return declare(get(op), [self.aval(o) for o in operands], dict(attrs),
-                       [self.G.nodes[o]["name"] for o in operands])
+                       [self.N[o]["name"] for o in operands])
 
     def add_node(self, like: int, op: str, operands: list[int], attrs: dict) -> int:
         """A new node computing ``op``, tagged like node ``like`` (forward or adjoint alike)."""
         attrs, shape, dtype = self.infer(op, operands, attrs)
-        tags = {k: self.G.nodes[like][k] for k in ("adjoint", "role") if k in self.G.nodes[like]}
+        tags = {k: self.N[like][k] for k in ("adjoint", "role") if k in self.N[like]}
         with self.graph.tagging(**tags):
             t = self.graph._add(op, [Tensor(self.graph, o) for o in operands], attrs, shape, dtype)
         return t.id
 
     def add_constant(self, like: int, value: Any) -> int:
         """A new constant tagged like ``like`` (a Python scalar stays weak, an array is kept read-only)."""
-        tags = {k: self.G.nodes[like][k] for k in ("adjoint", "role") if k in self.G.nodes[like]}
+        tags = {k: self.N[like][k] for k in ("adjoint", "role") if k in self.N[like]}
         with self.graph.tagging(**tags):
             return self.graph.constant(value).id
 
@@ -122,7 +123,7 @@ class Rewriter:
         if self.replaced:
             for n, grad_of in G.nodes(data="grad_of"):
                 if grad_of:
-                    G.nodes[n]["grad_of"] = list(dict.fromkeys(r(w) for w in grad_of))
+                    G._node[n]["grad_of"] = list(dict.fromkeys(r(w) for w in grad_of))
         book = G.graph.get("adjoint")
         if not book:
             return

@@ -36,7 +36,7 @@ def drop_constant(value: float, slots: tuple) -> Matcher:
             if c is None or not np.all(np.asarray(c) == value):
                 continue
             x = ops[1 - slot]
-            if rw.same_type(x, nid) and is_static(rw.G.nodes[ops[slot]]["shape"]):
+            if rw.same_type(x, nid) and is_static(rw.N[ops[slot]]["shape"]):
                 return x
         return None
 
@@ -48,7 +48,7 @@ def unwrap_twice(op: str) -> Matcher:
 
     def match(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
         inner = ops[0]
-        if rw.G.nodes[inner]["op"] == op:
+        if rw.N[inner]["op"] == op:
             return rw.operands(inner)[0]
         return None
 
@@ -57,10 +57,10 @@ def unwrap_twice(op: str) -> Matcher:
 
 def transpose_of_transpose(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     inner = ops[0]
-    if rw.G.nodes[inner]["op"] != "transpose":
+    if rw.N[inner]["op"] != "transpose":
         return None
     (x,) = rw.operands(inner)
-    a1, a2 = rw.G.nodes[inner]["attrs"]["axes"], rw.G.nodes[nid]["attrs"]["axes"]
+    a1, a2 = rw.N[inner]["attrs"]["axes"], rw.N[nid]["attrs"]["axes"]
     axes = tuple(a1[a] for a in a2)
     if axes == tuple(range(len(axes))):
         return x
@@ -69,15 +69,15 @@ def transpose_of_transpose(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
 
 def reshape_of_reshape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     inner = ops[0]
-    if rw.G.nodes[inner]["op"] != "reshape":
+    if rw.N[inner]["op"] != "reshape":
         return None
-    return _edit(rw, nid, rw.operands(inner)[0], rw.G.nodes[nid]["attrs"])
+    return _edit(rw, nid, rw.operands(inner)[0], rw.N[nid]["attrs"])
 
 
 def same_shape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     """A reshape (or sum_to_like) whose operand already has the result's static shape is a no-op."""
     x = ops[0]
-    if is_static(rw.G.nodes[nid]["shape"]) and rw.same_type(x, nid):
+    if is_static(rw.N[nid]["shape"]) and rw.same_type(x, nid):
         return x
     return None
 
@@ -85,12 +85,12 @@ def same_shape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
 def sum_of_broadcast(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     """``sum(broadcast_to(x, S), axes)`` summing exactly the broadcast axes -> ``x * n``."""
     inner = ops[0]
-    if rw.G.nodes[inner]["op"] != "broadcast_to":
+    if rw.N[inner]["op"] != "broadcast_to":
         return None
     (x,) = rw.operands(inner)
-    xs, big = rw.G.nodes[x]["shape"], rw.G.nodes[inner]["shape"]
-    out = rw.G.nodes[nid]["shape"]
-    axis = rw.G.nodes[nid]["attrs"]["axis"]
+    xs, big = rw.N[x]["shape"], rw.N[inner]["shape"]
+    out = rw.N[nid]["shape"]
+    axis = rw.N[nid]["attrs"]["axis"]
     axes = range(len(big)) if axis is None else axis
     aligned = (1,) * (len(big) - len(xs)) + tuple(xs)
     if xs != out or not is_static(xs) or any(aligned[a] != 1 for a in axes):
@@ -98,13 +98,13 @@ def sum_of_broadcast(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     n = int(np.prod([big[a] for a in axes], dtype=np.int64))
     if n == 1:
         return x
-    scale = rw.add_constant(nid, np.asarray(n, dtype=rw.G.nodes[x]["dtype"]))
+    scale = rw.add_constant(nid, np.asarray(n, dtype=rw.N[x]["dtype"]))
     return rw.add_node(nid, "mul", [x, scale], {})
 
 
 def _edit(rw: Rewriter, nid: int, operand: int, attrs: dict) -> Optional[int]:
     """Point ``nid`` at ``operand`` with ``attrs`` when the rules give the same shape and dtype."""
-    d = rw.G.nodes[nid]
+    d = rw.N[nid]
     new_attrs, shape, dtype = rw.infer(d["op"], [operand], attrs)
     if tuple(shape) != d["shape"] or dtype != d["dtype"]:
         return None
@@ -137,7 +137,7 @@ def simplify(rw: Rewriter) -> None:
     """Apply the rules in execution order (so a rewritten operand is seen by its consumers)."""
     G = rw.G
     for nid in rw.order():
-        for rule in _BY_OP.get(G.nodes[nid]["op"], ()):
+        for rule in _BY_OP.get(G._node[nid]["op"], ()):
             if nid not in G:
                 break
             target = rule.match(rw, nid, rw.operands(nid))
