@@ -29,6 +29,10 @@ from ..ir.graph import Graph
 from ..ir.shapes import is_static, size
 from .plan import Plan, Program
 
+# Values smaller than this are not dropped early: the memory is negligible, and on long programs
+# of small arrays the ``del`` lines would be a third of the code CPython has to compile.
+FREE_MIN_BYTES = 1024
+
 # Ops computed elementwise by a kernel that can write into an operand's buffer.
 ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin",
                          "cos", "tanh", "relu", "maximum", "minimum", "accumulate", "sigmoid"})
@@ -98,8 +102,9 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
     results = set(program.results)
     dead_after: dict[int, list[int]] = {}
     for v in list(program.params) + list(program.body):
-        if v in results or G._node[v]["shape"] == ():
-            continue  # scalars cost nothing worth a line of code
+        b = nbytes(graph, v)
+        if v in results or (b is not None and b < FREE_MIN_BYTES):
+            continue  # too small to be worth a line of code (and its compile time): it lives to the return
         at = last.get(v)
         if at is None:  # never read: drop right after it is made (params: at once)
             at = program.body.index(v) if v in body_set else 0

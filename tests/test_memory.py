@@ -30,7 +30,7 @@ def line_of(step, name):
 
 def test_intermediates_are_dropped_right_after_their_last_use():
     g = rg.Graph()
-    x = g.input("x", (3, 4))
+    x = g.input("x", (30, 40))  # 9600 bytes: values under memory.FREE_MIN_BYTES are not worth a del line
     a = rg.exp(x).rename("a")
     b = rg.sin(a).rename("b")
     y = rg.sum(rg.cos(b) * 2.0)
@@ -38,7 +38,11 @@ def test_intermediates_are_dropped_right_after_their_last_use():
     lines = f.source.splitlines()
     i = lines.index(line_of(f, "b"))
     assert re.fullmatch(r"\s+del .*\bv%d\b.*" % a.id, lines[i + 1]), "exp(x) is not dropped after sin reads it"
-    assert f(x=X) == pytest.approx(float(np.sum(np.cos(np.sin(np.exp(X))) * 2.0)))
+    X2 = np.linspace(-1.0, 1.0, 1200).reshape(30, 40)
+    assert f(x=X2) == pytest.approx(float(np.sum(np.cos(np.sin(np.exp(X2))) * 2.0)))
+    small = rg.Graph()
+    s = small.input("s", (3,))
+    assert "del " not in rg.compile(rg.sum(rg.cos(rg.sin(s)))).source, "24-byte values got del lines"
 
 
 def test_elementwise_ops_write_into_a_dying_operand_but_never_into_feeds_views_or_shared_values():

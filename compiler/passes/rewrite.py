@@ -30,18 +30,34 @@ class Rewriter:
         self.protected = set(protected)  # nodes the caller refers to by id (the output, wrt): never replaced
         self.replaced: dict[int, int] = {}  # old id -> the id now computing its value
         self.counts: dict[str, int] = {}    # what the current pass did, by rewrite name
+        # Caches (graphs of 10^5 nodes go through several passes): dropped by the edits that change them.
+        self._live: Optional[set[int]] = None
+        self._order: Optional[list[int]] = None
+        self._operands: dict[int, list[int]] = {}
 
     # -- reading -------------------------------------------------------------------------
     def live(self) -> set[int]:
         """The nodes the roots depend on."""
-        return ancestors(self.graph, self.roots)
+        if self._live is None:
+            self._live = ancestors(self.graph, self.roots)
+        return self._live
 
     def order(self) -> list[int]:
         """The live nodes in execution order."""
-        return topological(self.graph, self.live())
+        if self._order is None:
+            self._order = topological(self.graph, self.live())
+        return self._order
 
     def operands(self, nid: int) -> list[int]:
-        return self.graph.operands(nid)
+        ops = self._operands.get(nid)
+        if ops is None:
+            ops = self._operands[nid] = self.graph.operands(nid)
+        return ops
+
+    def _changed(self, *consumers: int) -> None:
+        self._live = self._order = None
+        for c in consumers:
+            self._operands.pop(c, None)
 
     def aval(self, nid: int) -> Aval:
         d = self.N[nid]
@@ -66,9 +82,11 @@ class Rewriter:
         if old == new or old in self.protected:
             return
         G = self.G
-        for _, v, key in list(G.out_edges(old, keys=True)):
+        edges = list(G.out_edges(old, keys=True))
+        for _, v, key in edges:
             G.remove_edge(old, v, key)
             G.add_edge(new, v, key=key, slot=key)
+        self._changed(*(v for _, v, _ in edges))
         grad_of = G._node[old].pop("grad_of", None)
         if grad_of:
             G._node[new].setdefault("grad_of", []).extend(w for w in grad_of if w not in G._node[new].get("grad_of", ()))
@@ -82,6 +100,7 @@ class Rewriter:
         old = self.operands(nid)[slot]
         G.remove_edge(old, nid, slot)
         G.add_edge(new, nid, key=slot, slot=slot)
+        self._changed(nid)
 
     def infer(self, op: str, operands: list[int], attrs: dict) -> tuple:
         """``(attrs, shape, dtype)`` the rules give ``op`` on these operands."""
@@ -103,7 +122,9 @@ class Rewriter:
             return self.graph.constant(value).id
 
     def remove(self, nid: int) -> None:
+        """Delete a node no live node reads (the live set and order stay as they are)."""
         self.graph.remove_node(nid)
+        self._operands.pop(nid, None)
 
     # -- after the last pass --------------------------------------------------------------
     def resolve(self, nid: int) -> int:
