@@ -81,11 +81,11 @@ def _optimize(work: Any, roots: list[int], protected: list[int], optimize: bool)
 
 
 def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str,
-                      optimize: bool) -> CompiledFunction:
+                      optimize: bool, own: bool = False) -> CompiledFunction:
     ids = [t.id for t in flat]
-    if optimize:  # the passes edit the graph: work on a copy, never on the user's
+    if optimize and not own:  # the passes edit the graph: work on a copy, never on the user's
         graph = graph.copy()
-    ids, stats = _optimize(graph, ids, ids, optimize)
+    ids, stats = _optimize(graph, ids, [], optimize)
     order = topological(graph, ancestors(graph, ids))
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
@@ -140,7 +140,22 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
                          "single": single, "stats": stats,
                          "recomputed": recomputed})
     _plan_memory(plan, optimize)
-    return CompiledStep(plan, _lower(plan, backend))
+    step = CompiledStep(plan, _lower(plan, backend))
+    if y.shape == ():
+        step._fuse = lambda: _compile_fused(graph, y, wrt, single, backend, optimize)
+    return step
+
+
+def _compile_fused(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,
+                   optimize: bool) -> CompiledFunction:
+    """One program computing the value and the gradients for ``dout = 1`` (what
+    ``step.value_and_grad()`` runs; compiled on its first use). The seed is then a constant 1,
+    so the simplifier removes the multiplications by it, and there is one call, not two."""
+    work = graph.copy()
+    y2 = Tensor(work, y.id)
+    grads = grad(y2, [Tensor(work, w.id) for w in wrt])
+    rebuild = (lambda vals: (vals[0], vals[1])) if single else (lambda vals: (vals[0], vals[1:]))
+    return _compile_function(work, [y2, *grads], rebuild, backend, optimize, own=True)
 
 
 def flatten(outputs: Any) -> tuple[list[Tensor], Callable[[list], Any]]:

@@ -90,9 +90,20 @@ class CompiledFunction(_Compiled):
         super().__init__(plan, lowered)
         self._spec = FeedSpec(plan.graph, plan.programs["call"].params)
         self._rebuild = rebuild
+        self._call = self._spec.fast_caller(self._fns["call"])  # feeds -> checked call
 
     def __call__(self, **feeds: Any) -> Any:
-        return self._rebuild(list(self._run("call", self._spec.bind(feeds))))
+        return self.call_with(feeds)
+
+    def call_with(self, feeds: dict) -> Any:
+        """``f(**feeds)`` without repacking the keywords (the per-call path of value_and_grad)."""
+        try:
+            out = self._call(feeds)
+        except FeedError:
+            raise
+        except (ValueError, IndexError, TypeError) as exc:
+            raise self._explain("call", exc) from exc
+        return self._rebuild(list(out))
 
     def __repr__(self) -> str:
         p = self.plan.programs["call"]
@@ -119,6 +130,8 @@ class CompiledStep(_Compiled):
         self._residuals: Optional[tuple] = None
         self.last_feeds: Optional[dict] = None  # what the last forward() was fed, for drawing its values
         self.last_dout: Any = None  # the dout of the last backward()
+        self._fuse: Optional[Callable[[], "CompiledFunction"]] = None  # set by compile for a scalar output
+        self._fused: Optional["CompiledFunction"] = None
 
     # -- the stateful pair ---------------------------------------------------------------
     def forward(self, **feeds: Any) -> Any:
@@ -139,7 +152,14 @@ class CompiledStep(_Compiled):
         return grads
 
     def value_and_grad(self, dout: Any = None, **feeds: Any) -> tuple[Any, Any]:
-        """Forward and backward in one call, keeping no state: ``(value, grads)``."""
+        """Forward and backward in one call, keeping no state: ``(value, grads)``.
+
+        With ``dout`` left at 1 (a scalar output) this runs one fused program, compiled on first
+        use, in which the seed is the constant 1 (so no work is spent multiplying by it)."""
+        if dout is None and self._fuse is not None:
+            if self._fused is None:
+                self._fused = self._fuse()
+            return self._fused.call_with(feeds)
         value, residuals = self._forward(feeds)
         return value, self._backward(dout, residuals)
 
