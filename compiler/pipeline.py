@@ -20,6 +20,11 @@ from .schedule import ancestors, topological
 
 _BACKENDS: dict[str, Callable[[Plan], Lowered]] = {}
 
+# value_and_grad() fuses forward and backward into one program (compiled on first use) only for
+# graphs up to this size: there the per-call overhead it saves matters; on big graphs the time is
+# in the arrays, and a second compile would cost more than it could ever save.
+FUSE_MAX_NODES = 5000
+
 
 def register_backend(name: str, lower: Callable[[Plan], Lowered]) -> None:
     """Make ``rg.compile(..., backend=name)`` lower plans with ``lower``."""
@@ -141,7 +146,7 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
                          "recomputed": recomputed})
     _plan_memory(plan, optimize)
     step = CompiledStep(plan, _lower(plan, backend))
-    if y.shape == ():
+    if y.shape == () and len(work) <= FUSE_MAX_NODES:
         step._fuse = lambda: _compile_fused(graph, y, wrt, single, backend, optimize)
     return step
 

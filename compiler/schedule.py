@@ -47,7 +47,10 @@ def topological(graph: Graph, nodes: set[int]) -> list[int]:
     waiting: dict[int, int] = {}  # node -> operands (distinct, inside ``nodes``) not yet placed
     ready = []
     for n in nodes:
-        k = sum(1 for p in pred[n] if p in nodes)
+        k = 0
+        for p in pred[n]:
+            if p in nodes:
+                k += 1
         if k:
             waiting[n] = k
         else:

@@ -154,7 +154,11 @@ class Graph:
     def operands(self, nid: int) -> list[int]:
         """Operand node ids of ``nid`` in slot order."""
         # networkx's plain dict {operand: {slot: data}} (no view objects: this is on every hot path)
-        pairs = sorted((slot, u) for u, slots in self.nx._pred[nid].items() for slot in slots)
+        pred = self.nx._pred[nid]
+        if len(pred) == 1:  # one operand tensor (in one slot, or several as in x + x)
+            for u, slots in pred.items():
+                return [u] * len(slots)
+        pairs = sorted((slot, u) for u, slots in pred.items() for slot in slots)
         return [u for _, u in pairs]
 
     def tensor(self, key: Any) -> "Tensor":
