@@ -1,0 +1,246 @@
+"""The drawing core: one function from a Graph (plus optional values and per-edge
+gradients) to a ``graphviz.Digraph``. It knows nothing of compiled programs or
+tensors, so any engine that can describe its computation as a Graph -- the
+compiler's steps, or a dynamic tape -- gets the same pictures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+import graphviz
+
+from ...ir.errors import GraphError
+from ...ir.graph import Graph
+from ...ir.registry import _REGISTRY
+from . import style
+from .text import OP_SYMBOLS, attrs_text, esc, label, type_text, value_text
+
+WHICH = ("forward", "adjoint", "joint")
+EdgeKey = tuple  # (operand id, consumer id, operand slot)
+
+
+def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]] = None,
+         values: Optional[Mapping[int, Any]] = None, edge_grads: Optional[Mapping[EdgeKey, Any]] = None,
+         outputs: Sequence[int] = (), output_grads: Optional[Mapping[int, Any]] = None,
+         highlight: Optional[Mapping[int, str]] = None, title: Optional[str] = None) -> graphviz.Digraph:
+    """Draw ``graph`` (restricted to ``nodes``) as a Digraph.
+
+    ``which``: ``"forward"`` (nodes of derivative order 0), ``"adjoint"`` (the adjoint
+    nodes plus the forward values they read, as residuals) or ``"joint"`` (both, each
+    in its own cluster). ``values`` maps node ids to arrays: every edge is labelled with
+    the value flowing along it. ``edge_grads`` maps forward edges ``(u, v, slot)`` to the
+    gradient flowing back along them: the forward view draws each under its edge, in
+    red, on a reversed edge (the textbook figure). ``outputs`` get a double outline (and,
+    with values, an edge out carrying their value and ``output_grads``). ``highlight``
+    maps node ids to a note.
+
+    >>> dot = draw(g, "forward")            # doctest: +SKIP
+    """
+    if which not in WHICH:
+        raise GraphError(f"which={which!r} is not a view; choose one of {', '.join(map(repr, WHICH))}")
+    scene = _Scene(graph, which, nodes, values, edge_grads, outputs, output_grads, highlight or {})
+    return scene.build(title)
+
+
+class _Scene:
+    def __init__(self, graph, which, nodes, values, edge_grads, outputs, output_grads, highlight):
+        self.g, self.G, self.which = graph, graph.nx, which
+        universe = sorted(self.G if nodes is None else set(nodes))
+        self.order = {n: self.G.nodes[n]["adjoint"] for n in universe}
+        forward = [n for n in universe if self.order[n] == 0]
+        adjoint = [n for n in universe if self.order[n] > 0]
+        # Forward values the adjoint nodes read: drawn in the adjoint view as residuals.
+        read = sorted({u for n in adjoint for u in self.G.pred[n] if self.G.nodes[u]["adjoint"] == 0})
+        self.residual = set(read) if which == "adjoint" else set()
+        if which == "forward":
+            self.shown = forward
+        elif which == "adjoint":
+            self.shown = sorted(set(adjoint) | self.residual)
+        else:
+            self.shown = sorted(set(forward) | set(adjoint) | set(read))
+        for n in self.residual | set(read):
+            self.order.setdefault(n, 0)
+        self.shown_set = set(self.shown)
+        self.values = values
+        self.edge_grads = edge_grads if which == "forward" else None
+        self.outputs = [o for o in outputs if o in self.shown_set]
+        self.output_grads = output_grads or {}
+        self.highlight = dict(highlight)
+        for n in self.highlight:
+            if n not in self.shown_set:
+                where = "the adjoint or joint view" if self.G.nodes[n]["adjoint"] else "the forward or joint view"
+                raise GraphError(f"cannot highlight {graph.describe(n)}: it is not in the {which} view; "
+                                 f"draw {where}")
+        out_names = [self.G.nodes[o]["name"] for o in outputs if self.G.nodes[o]["adjoint"] == 0]
+        self.out_name = out_names[0] if len(out_names) == 1 else None
+
+    # -- the whole picture --------------------------------------------------------------
+    def build(self, title: Optional[str]) -> graphviz.Digraph:
+        dot = graphviz.Digraph("revgraph", graph_attr=dict(style.GRAPH), node_attr=style.NODE, edge_attr=style.EDGE)
+        dot.attr(label=label(esc(title if title is not None else self._title())))
+        if self.which == "joint":
+            dot.attr(newrank="true")  # rank constraints across the two clusters (gradients under their values)
+            self._joint_nodes(dot)
+        else:
+            for n in self.shown:
+                self._node(dot, n)
+        self._edges(dot)
+        if self.which == "joint":
+            self._align(dot)
+        self._legend(dot)
+        return dot
+
+    def _title(self) -> str:
+        what = {"forward": "forward graph", "adjoint": "adjoint graph (the backward pass the compiler emitted)",
+                "joint": "forward (black) and adjoint (coloured) graphs"}[self.which]
+        if self.which == "forward" and self.values is not None:
+            what = "forward values and gradients" if self.edge_grads else "forward values"
+        return f"{self.g.name}: {what}"
+
+    def _joint_nodes(self, dot: graphviz.Digraph) -> None:
+        by_order: dict[int, list[int]] = defaultdict(list)
+        for n in self.shown:
+            by_order[self.order[n]].append(n)
+        for order in sorted(by_order, reverse=True):  # dot stacks later clusters above: forward on top
+            name = "forward" if order == 0 else ("adjoint" if order == 1 else f"adjoint ({_ordinal(order)} derivative)")
+            with dot.subgraph(name=f"cluster_order{order}") as c:
+                c.attr(label=name, color=style.order_color(order), fontcolor=style.order_color(order),
+                       style="rounded")
+                for n in by_order[order]:
+                    self._node(c, n)
+
+    # -- nodes --------------------------------------------------------------------------
+    def _kind(self, n: int) -> str:
+        d = self.G.nodes[n]
+        if n in self.residual:
+            return "residual"
+        if d.get("role") in ("seed", "zeros"):
+            return d["role"]
+        if d["op"] in ("input", "constant"):
+            return d["op"]
+        if d.get("grad_of"):
+            return "gradient"
+        if d["op"] == "accumulate":
+            return "accumulate"
+        return "output" if n in self.outputs else "op"
+
+    def _node(self, dot: graphviz.Digraph, n: int) -> None:
+        kind = self._kind(n)
+        attrs = style.node_style(kind, self.order[n])
+        if n in self.highlight:
+            attrs = style.highlighted(attrs)
+        dot.node(f"n{n}", label(*self._lines(n, kind)), **attrs)
+
+    def _lines(self, n: int, kind: str) -> list[str]:
+        d = self.G.nodes[n]
+        name = esc(d["name"])
+        if kind in ("input", "residual"):
+            lines = [name] + (["(forward value)"] if kind == "residual" else [])
+        elif kind in ("constant", "zeros"):
+            lines = [name, esc(value_text(d["value"])) if "value" in d else "zeros"]
+        elif kind == "seed":
+            lines = [name, f"seed: ∂{esc(self.out_name)}" if self.out_name else "seed"]
+        else:
+            symbol = OP_SYMBOLS.get(d["op"], d["op"])
+            opdef = _REGISTRY.get(d["op"])
+            extra = esc(attrs_text(d["attrs"], opdef.attrs if opdef else {}))
+            lines = [esc(symbol), name, extra]
+            if d["op"] == "accumulate":
+                lines.append(f"sum of {self.G.in_degree(n)} gradients")
+        for w in d.get("grad_of", []):
+            wname = esc(self.G.nodes[w]["name"])
+            lines.append(f"= ∂{esc(self.out_name)}/∂{wname}" if self.out_name else f"= gradient of {wname}")
+        if self.values is not None and n in self.values and self._is_sink(n) and not self._has_tail(n):
+            lines.append(f"= {esc(value_text(self.values[n]))}")
+        if n in self.highlight:
+            lines.append(f"⚠ {esc(self.highlight[n])}")
+        return lines
+
+    def _is_sink(self, n: int) -> bool:
+        return not any(v in self.shown_set for v in self.G.succ[n])
+
+    def _has_tail(self, n: int) -> bool:
+        """Outputs get an edge out carrying their value in the forward view with values."""
+        return self.which == "forward" and n in self.outputs
+
+    # -- edges --------------------------------------------------------------------------
+    def _edges(self, dot: graphviz.Digraph) -> None:
+        shown = self.shown_set
+        fan_out: dict[int, list] = defaultdict(list)
+        for v in self.shown:
+            for u, _, slot in sorted(self.G.in_edges(v, keys=True), key=lambda e: e[2]):
+                if u not in shown:
+                    continue
+                ou, ov = self.order[u], self.order[v]
+                kind = "forward" if ou == ov == 0 else ("adjoint" if ou == ov else "residual")
+                attrs = style.edge_style(kind, ov)
+                text = "" if kind == "residual" else self._edge_text(u)
+                if kind == "adjoint" and self.which == "joint":
+                    # Drawn from consumer to operand with the arrow reversed: gradients flow right to left.
+                    dot.edge(f"n{v}", f"n{u}", label(text), dir="back", **attrs)
+                else:
+                    dot.edge(f"n{u}", f"n{v}", label(text), **attrs)
+                grad = None if self.edge_grads is None else self.edge_grads.get((u, v, slot))
+                if grad is not None:
+                    dot.edge(f"n{u}", f"n{v}", label(esc(value_text(grad))), **style.edge_style("gradient", 1))
+                    fan_out[u].append(grad)
+        if self.which == "forward" and self.values is not None:
+            self._output_tails(dot)
+        for u, grads in fan_out.items():  # a tensor used twice: show the sum its contributions make
+            if len(grads) > 1:
+                total = sum(grads[1:], grads[0])
+                dot.node(f"n{u}", xlabel=label(f"Σ∂ = {esc(value_text(total))}"), fontcolor=style.order_color(1))
+
+    def _edge_text(self, u: int) -> str:
+        if self.values is not None and u in self.values:
+            return esc(value_text(self.values[u]))
+        d = self.G.nodes[u]
+        return esc(type_text(d["shape"], d["dtype"]))
+
+    def _output_tails(self, dot: graphviz.Digraph) -> None:
+        for o in self.outputs:
+            if o not in self.values:
+                continue
+            dot.node(f"out{o}", "", shape="point", width="0.08")
+            dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.values[o]))))
+            if self.edge_grads is not None and o in self.output_grads:
+                dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.output_grads[o]))),
+                         **style.edge_style("gradient", 1))
+
+    # -- layout and legend --------------------------------------------------------------
+    def _align(self, dot: graphviz.Digraph) -> None:
+        """Put each total gradient at the rank of the forward node it is the gradient of
+        (the latest such node when several share it), so the backward pass sits under
+        the forward pass. From the adjoint pass's book of order 1."""
+        book = self.G.graph.get("adjoint", {}).get(1, {}).get("totals", {})
+        anchor: dict[int, int] = {}
+        for n, t in book.items():
+            if n in self.order and t in self.order and self.order[n] == 0 and self.order[t] == 1:
+                anchor[t] = max(anchor.get(t, n), n)
+        for t, n in sorted(anchor.items()):
+            with dot.subgraph() as s:
+                s.attr(rank="same")
+                s.node(f"n{n}")
+                s.node(f"n{t}")
+
+    def _legend(self, dot: graphviz.Digraph) -> None:
+        rows: list[tuple[str, str]] = []
+        if self.which == "forward" and self.values is not None:
+            rows.append((style.BLACK, "black, above: value flowing forward"))
+            if self.edge_grads:
+                rows.append((style.order_color(1), "red, below: gradient flowing back"))
+        elif self.which != "forward":
+            rows += [("#dbeafe", "input"), ("#eeeeee", "constant")]
+            for k in sorted({o for n, o in self.order.items() if o > 0 and n in self.shown_set}):
+                rows.append((style.order_color(k), f"{_ordinal(k)} derivative (adjoint order {k})"))
+            rows.append((style.GREY, "dashed: forward value the adjoint reads (residual)"))
+        if self.highlight:
+            rows.append((style.HIGHLIGHT, "highlighted"))
+        if rows:
+            dot.node("legend", style.legend_label(rows), shape="plaintext")
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
