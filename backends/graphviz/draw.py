@@ -63,6 +63,9 @@ class _Scene:
         for n in self.residual | set(read):
             self.order.setdefault(n, 0)
         self.shown_set = set(self.shown)
+        if which != "forward" and not adjoint:
+            raise GraphError(f"graph {graph.name!r} has no adjoint nodes to draw in the {which} view: differentiate "
+                             "first (rg.grad(y, wrt), or rg.compile(y, wrt=[...])), or draw which='forward'")
         self.values = values
         self.edge_grads = edge_grads if which == "forward" else None
         self.outputs = [o for o in outputs if o in self.shown_set]
@@ -114,7 +117,7 @@ class _Scene:
     # -- nodes --------------------------------------------------------------------------
     def _kind(self, n: int) -> str:
         d = self.G.nodes[n]
-        if n in self.residual:
+        if n in self.residual and d["op"] != "constant":
             return "residual"
         if d.get("role") in ("seed", "zeros"):
             return d["role"]
@@ -174,7 +177,8 @@ class _Scene:
                 if u not in shown:
                     continue
                 ou, ov = self.order[u], self.order[v]
-                kind = "forward" if ou == ov == 0 else ("adjoint" if ou == ov else "residual")
+                constant = self.G.nodes[u]["op"] == "constant"  # constants are no residuals: both passes have them
+                kind = "forward" if ou == ov == 0 else ("adjoint" if ou == ov or constant else "residual")
                 attrs = style.edge_style(kind, ov)
                 text = "" if kind == "residual" else self._edge_text(u)
                 if kind == "adjoint" and self.which == "joint":
