@@ -1,7 +1,8 @@
 """Drawing through the real Graphviz `dot`: forward, adjoint and joint views, the
 textbook figure, highlighting, notebooks and rendering to files."""
 
-import numpy as np
+from pathlib import Path
+
 import pytest
 
 import revgraph as rg
@@ -237,3 +238,15 @@ def test_notebooks_display_graphs_and_programs_as_svg(apple_orange):
     assert "<svg" in graph._repr_svg_()
     assert "cluster" in apple_orange._repr_svg_()  # a step shows its joint view
     assert "<svg" in rg.compile(price)._repr_svg_()
+
+
+def test_docs_hold_the_apple_orange_figures_the_readme_embeds():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "(docs/textbook.svg)" in readme and "(docs/joint.svg)" in readme
+    textbook = (root / "docs" / "textbook.svg").read_text(encoding="utf-8")
+    for u, v, value, grad in [(0, 5, "100", "2.2"), (1, 5, "2", "110"), (2, 6, "150", "3.3"), (3, 6, "3", "165"),
+                              (4, 8, "1.1", "650"), (8, "out8", "715", "1")]:
+        assert edge_labels(textbook, u, v, BLACK) == [value] and edge_labels(textbook, u, v, RED) == [grad]
+    joint = (root / "docs" / "joint.svg").read_text(encoding="utf-8")
+    assert len([e for e in edges(joint) if e.stroke == RED]) == 6 and joint.count('class="cluster"') == 2

@@ -45,44 +45,50 @@ def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]]
 
 
 class _Scene:
+    """One picture being built: which nodes are shown, as what, with which labels."""
+
     def __init__(self, graph, which, nodes, values, edge_grads, outputs, output_grads, highlight):
         self.g, self.G, self.which = graph, graph.nx, which
-        universe = sorted(self.G if nodes is None else set(nodes))
-        self.order = {n: self.G.nodes[n]["adjoint"] for n in universe}
-        forward = [n for n in universe if self.order[n] == 0]
-        adjoint = [n for n in universe if self.order[n] > 0]
-        # Forward values the adjoint nodes read: drawn in the adjoint view as residuals.
-        read = sorted({u for n in adjoint for u in self.G.pred[n] if self.G.nodes[u]["adjoint"] == 0})
-        self.residual = set(read) if which == "adjoint" else set()
-        if which == "forward":
-            self.shown = forward
-        elif which == "adjoint":
-            self.shown = sorted(set(adjoint) | self.residual)
-        else:
-            self.shown = sorted(set(forward) | set(adjoint) | set(read))
-        for n in self.residual | set(read):
-            self.order.setdefault(n, 0)
-        self.shown_set = set(self.shown)
-        if which != "forward" and not adjoint:
-            raise GraphError(f"graph {graph.name!r} has no adjoint nodes to draw in the {which} view: differentiate "
-                             "first (rg.grad(y, wrt), or rg.compile(y, wrt=[...])), or draw which='forward'")
+        self._select(sorted(self.G if nodes is None else set(nodes)))
         self.values = values
         self.edge_grads = edge_grads if which == "forward" else None
         self.outputs = [o for o in outputs if o in self.shown_set]
         self.output_grads = output_grads or {}
-        self.highlight = dict(highlight)
-        for n in self.highlight:
-            if n not in self.shown_set:
-                where = "the adjoint or joint view" if self.G.nodes[n]["adjoint"] else "the forward or joint view"
-                raise GraphError(f"cannot highlight {graph.describe(n)}: it is not in the {which} view; "
-                                 f"draw {where}")
+        self.fan_out_totals = self._fan_out_totals()
+        self.highlight = self._check_highlight(highlight)
         out_names = [self.G.nodes[o]["name"] for o in outputs if self.G.nodes[o]["adjoint"] == 0]
         self.out_name = out_names[0] if len(out_names) == 1 else None
+
+    def _select(self, universe: list[int]) -> None:
+        """The nodes of the view, each node's derivative order, and the residuals."""
+        self.order = {n: self.G.nodes[n]["adjoint"] for n in universe}
+        forward = {n for n in universe if self.order[n] == 0}
+        adjoint = {n for n in universe if self.order[n] > 0}
+        if self.which != "forward" and not adjoint:
+            raise GraphError(f"graph {self.g.name!r} has no adjoint nodes to draw in the {self.which} view: "
+                             "differentiate first (rg.grad(y, wrt), or rg.compile(y, wrt=[...])), or draw "
+                             "which='forward'")
+        # Forward values the adjoint nodes read: drawn in the adjoint view as residuals.
+        read = {u for n in adjoint for u in self.G.pred[n] if self.G.nodes[u]["adjoint"] == 0}
+        self.order.update({n: 0 for n in read})
+        self.residual = read if self.which == "adjoint" else set()
+        shown = {"forward": forward, "adjoint": adjoint | read, "joint": forward | adjoint | read}[self.which]
+        self.shown, self.shown_set = sorted(shown), shown
+
+    def _check_highlight(self, highlight: Mapping[int, str]) -> dict[int, str]:
+        for n in highlight:
+            if n not in self.shown_set:
+                where = "the adjoint or joint view" if self.G.nodes[n]["adjoint"] else "the forward or joint view"
+                raise GraphError(f"cannot highlight {self.g.describe(n)}: it is not in the {self.which} view; "
+                                 f"draw {where}")
+        return dict(highlight)
 
     # -- the whole picture --------------------------------------------------------------
     def build(self, title: Optional[str]) -> graphviz.Digraph:
         dot = graphviz.Digraph("revgraph", graph_attr=dict(style.GRAPH), node_attr=style.NODE, edge_attr=style.EDGE)
         dot.attr(label=label(esc(title if title is not None else self._title())))
+        if self.values is not None:
+            dot.attr("edge", fontsize="12")  # the numbers are the point of the picture
         if self.which == "joint":
             dot.attr(newrank="true")  # rank constraints across the two clusters (gradients under their values)
             self._joint_nodes(dot)
@@ -155,30 +161,43 @@ class _Scene:
         for w in d.get("grad_of", []):
             wname = esc(self.G.nodes[w]["name"])
             lines.append(f"= ∂{esc(self.out_name)}/∂{wname}" if self.out_name else f"= gradient of {wname}")
-        if self.values is not None and n in self.values and self._is_sink(n) and not self._has_tail(n):
+        if self.values is not None and n in self.values and not self._value_on_edges(n):
             lines.append(f"= {esc(value_text(self.values[n]))}")
+        if n in self.fan_out_totals:
+            lines.append(f"Σ∂ = {esc(value_text(self.fan_out_totals[n]))}")
         if n in self.highlight:
             lines.append(f"⚠ {esc(self.highlight[n])}")
         return lines
 
-    def _is_sink(self, n: int) -> bool:
-        return not any(v in self.shown_set for v in self.G.succ[n])
+    def _fan_out_totals(self) -> dict[int, Any]:
+        """For a tensor used more than once, the sum of the gradients its edges carry back."""
+        parts: dict[int, list] = defaultdict(list)
+        for (u, v, _), grad in (self.edge_grads or {}).items():
+            if u in self.shown_set and v in self.shown_set:
+                parts[u].append(grad)
+        return {u: sum(gs[1:], gs[0]) for u, gs in parts.items() if len(gs) > 1}
 
-    def _has_tail(self, n: int) -> bool:
-        """Outputs get an edge out carrying their value in the forward view with values."""
-        return self.which == "forward" and n in self.outputs
+    def _value_on_edges(self, n: int) -> bool:
+        """Whether an edge drawn out of ``n`` is labelled with its value (else the node shows it).
+        Outputs get such an edge in the forward view; residual reads are unlabelled."""
+        if self.which == "forward" and n in self.outputs:
+            return True
+        return any(v in self.shown_set and not self._is_read(n, v) for v in self.G.succ[n])
+
+    def _is_read(self, u: int, v: int) -> bool:
+        """A residual read: a value of the forward pass (or a lower order) used by an adjoint node."""
+        return self.order[u] < self.order[v] and self.G.nodes[u]["op"] != "constant"
 
     # -- edges --------------------------------------------------------------------------
     def _edges(self, dot: graphviz.Digraph) -> None:
         shown = self.shown_set
-        fan_out: dict[int, list] = defaultdict(list)
         for v in self.shown:
             for u, _, slot in sorted(self.G.in_edges(v, keys=True), key=lambda e: e[2]):
                 if u not in shown:
                     continue
                 ou, ov = self.order[u], self.order[v]
-                constant = self.G.nodes[u]["op"] == "constant"  # constants are no residuals: both passes have them
-                kind = "forward" if ou == ov == 0 else ("adjoint" if ou == ov or constant else "residual")
+                # constants are no residuals: both passes have them
+                kind = "forward" if ou == ov == 0 else ("residual" if self._is_read(u, v) else "adjoint")
                 attrs = style.edge_style(kind, ov)
                 text = "" if kind == "residual" else self._edge_text(u)
                 if kind == "adjoint" and self.which == "joint":
@@ -189,13 +208,8 @@ class _Scene:
                 grad = None if self.edge_grads is None else self.edge_grads.get((u, v, slot))
                 if grad is not None:
                     dot.edge(f"n{u}", f"n{v}", label(esc(value_text(grad))), **style.edge_style("gradient", 1))
-                    fan_out[u].append(grad)
         if self.which == "forward" and self.values is not None:
             self._output_tails(dot)
-        for u, grads in fan_out.items():  # a tensor used twice: show the sum its contributions make
-            if len(grads) > 1:
-                total = sum(grads[1:], grads[0])
-                dot.node(f"n{u}", xlabel=label(f"Σ∂ = {esc(value_text(total))}"), fontcolor=style.order_color(1))
 
     def _edge_text(self, u: int) -> str:
         if self.values is not None and u in self.values:
@@ -236,10 +250,12 @@ class _Scene:
             if self.edge_grads:
                 rows.append((style.order_color(1), "red, below: gradient flowing back"))
         elif self.which != "forward":
-            rows += [("#dbeafe", "input"), ("#eeeeee", "constant")]
-            for k in sorted({o for n, o in self.order.items() if o > 0 and n in self.shown_set}):
+            ops = {self.G.nodes[n]["op"] for n in self.shown}
+            rows += [(fill, op) for op, fill in [("input", "#dbeafe"), ("constant", "#eeeeee")] if op in ops]
+            for k in sorted({self.order[n] for n in self.shown if self.order[n] > 0}):
                 rows.append((style.order_color(k), f"{_ordinal(k)} derivative (adjoint order {k})"))
-            rows.append((style.GREY, "dashed: forward value the adjoint reads (residual)"))
+            if any(self._is_read(u, v) for u, v in self.G.edges(self.shown) if v in self.shown_set):
+                rows.append((style.GREY, "dashed: a forward value the adjoint reads (residual)"))
         if self.highlight:
             rows.append((style.HIGHLIGHT, "highlighted"))
         if rows:

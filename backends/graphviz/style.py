@@ -47,7 +47,7 @@ def node_style(kind: str, order: int) -> dict:
         "output": {"shape": "ellipse", "style": "filled", "fillcolor": fill, "color": col, "fontcolor": col,
                    "peripheries": "2"},
         "seed": {"shape": "box", "style": "rounded,filled", "fillcolor": col, "color": col, "fontcolor": "white"},
-        "accumulate": {"shape": "circle", "style": "filled", "fillcolor": fill, "color": col, "fontcolor": col},
+        "accumulate": {"shape": "ellipse", "style": "filled", "fillcolor": fill, "color": col, "fontcolor": col},
         "gradient": {"shape": "ellipse", "style": "filled", "fillcolor": fill, "color": col, "fontcolor": col,
                      "peripheries": "2"},
         "zeros": {"shape": "box", "style": "filled", "fillcolor": fill, "color": col, "fontcolor": col,
