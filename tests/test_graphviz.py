@@ -250,3 +250,14 @@ def test_docs_hold_the_apple_orange_figures_the_readme_embeds():
         assert edge_labels(textbook, u, v, BLACK) == [value] and edge_labels(textbook, u, v, RED) == [grad]
     joint = (root / "docs" / "joint.svg").read_text(encoding="utf-8")
     assert len([e for e in edges(joint) if e.stroke == RED]) == 6 and joint.count('class="cluster"') == 2
+
+
+def test_a_tensor_draws_its_ancestry_and_step_views_draw(apple_orange):
+    g = rg.Graph("two heads")
+    x = g.input("x")
+    y, z = rg.exp(x).rename("y"), rg.sin(x).rename("z")
+    assert set(nodes(svg(y))) == {f"n{x.id}", f"n{y.id}"}  # z is not y's ancestor
+    assert nodes(svg(y))[f"n{y.id}"].texts == ["exp", "y"]
+    assert len(nodes(svg(apple_orange.forward_graph))) == 9
+    assert len([n for n in nodes(svg(apple_orange.adjoint_graph, "adjoint")) if n.startswith("n")]) == 13
+    assert "<svg" in apple_orange.adjoint_graph._repr_svg_()

@@ -4,6 +4,8 @@ never inject DOT (no extra nodes, edges or attributes)."""
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import revgraph as rg
 from graphviz_svg import edges, nodes, svg
@@ -62,3 +64,17 @@ def test_graph_title_and_control_characters_are_escaped():
     assert 'title "<evil>" \\N: forward graph' in all_text(text)
     assert nodes(text)[f"n{x.id}"].texts == ["bell\\x07 tab\\x09cr\\x0d"]  # shown, not raw (invalid in SVG)
     assert nodes(text)[f"n{y.id}"].texts == ["exp", "exp_1"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=16))
+def test_any_printable_name_renders_intact(name):
+    g = rg.Graph(name)
+    x = g.input(name)
+    rg.exp(x).rename(name + "|2")
+    text = svg(g).replace("\xa0", " ")  # dot keeps runs of spaces as no-break spaces
+    name = name.replace("\xa0", " ")
+    ns = nodes(text)
+    assert ns["n0"].texts == [name]
+    assert ns["n1"].texts == ["exp", name + "|2"]
+    assert f"{name}: forward graph" in all_text(text)

@@ -36,7 +36,9 @@ def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]]
     with values, an edge out carrying their value and ``output_grads``). ``highlight``
     maps node ids to a note.
 
-    >>> dot = draw(g, "forward")            # doctest: +SKIP
+    >>> g = rg.Graph("sq"); x = g.input("x"); y = x * x
+    >>> draw(g, "forward", values={x.id: 3.0, y.id: 9.0}, edge_grads={(x.id, y.id, 0): 3.0, (x.id, y.id, 1): 3.0},
+    ...      outputs=[y.id], output_grads={y.id: 1.0}).render("sq", format="svg")
     """
     if which not in WHICH:
         raise GraphError(f"which={which!r} is not a view; choose one of {', '.join(map(repr, WHICH))}")

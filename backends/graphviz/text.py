@@ -21,12 +21,13 @@ OP_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "matmul": "@",
 
 
 def esc(text: Any) -> str:
-    """Escape user text for a plain DOT label: backslashes doubled (no ``\\N``, ``\\G``
+    r"""Escape user text for a plain DOT label: backslashes doubled (no ``\N``, ``\G``
     substitutions), newlines kept as line breaks, other control characters shown as
-    ``\\xNN`` (they are invalid in SVG), unencodable characters replaced visibly.
+    ``\xNN`` (they are invalid in SVG), unencodable characters replaced visibly.
+    Quotes are left to the ``graphviz`` package, which quotes every label.
 
-    >>> esc('a"b\\\\c\\nd')
-    'a"b\\\\\\\\c\\\\nd'
+    >>> print(esc(r"a\b"), esc("one\ntwo"))
+    a\\b one\ntwo
     """
     text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
     shown = "".join(f"\\x{ord(c):02x}" if c not in "\n" and unicodedata.category(c) == "Cc" else c for c in text)
