@@ -13,7 +13,7 @@ import graphviz
 
 from ...ir.errors import GraphError
 from ...ir.graph import Graph
-from ...ir.registry import _REGISTRY
+from ...ir.registry import all_ops
 from . import style
 from .text import OP_SYMBOLS, attrs_text, esc, label, type_text, value_text
 
@@ -50,7 +50,7 @@ class _Scene:
     """One picture being built: which nodes are shown, as what, with which labels."""
 
     def __init__(self, graph, which, nodes, values, edge_grads, outputs, output_grads, highlight):
-        self.g, self.G, self.which = graph, graph.nx, which
+        self.g, self.G, self.which, self.ops = graph, graph.nx, which, all_ops()
         self._select(sorted(self.G if nodes is None else set(nodes)))
         self.values = values
         self.edge_grads = edge_grads if which == "forward" else None
@@ -155,7 +155,7 @@ class _Scene:
             lines = [name, f"seed: ∂{esc(self.out_name)}" if self.out_name else "seed"]
         else:
             symbol = OP_SYMBOLS.get(d["op"], d["op"])
-            opdef = _REGISTRY.get(d["op"])
+            opdef = self.ops.get(d["op"])  # a graph loaded from elsewhere may name an op we lack: still draw it
             extra = esc(attrs_text(d["attrs"], opdef.attrs if opdef else {}))
             lines = [esc(symbol), name, extra]
             if d["op"] == "accumulate":
@@ -197,9 +197,8 @@ class _Scene:
             for u, _, slot in sorted(self.G.in_edges(v, keys=True), key=lambda e: e[2]):
                 if u not in shown:
                     continue
-                ou, ov = self.order[u], self.order[v]
-                # constants are no residuals: both passes have them
-                kind = "forward" if ou == ov == 0 else ("residual" if self._is_read(u, v) else "adjoint")
+                ov = self.order[v]
+                kind = "forward" if ov == 0 else ("residual" if self._is_read(u, v) else "adjoint")
                 attrs = style.edge_style(kind, ov)
                 text = "" if kind == "residual" else self._edge_text(u)
                 if kind == "adjoint" and self.which == "joint":
