@@ -42,7 +42,7 @@ def test_adjoint_view_shows_seed_residuals_and_gradient_outputs(apple_orange):
     dashed = [e for e in es if e.dashed]
     assert len(red) == 6 and not any(e.dashed for e in red)
     assert sorted(e.title for e in dashed) == sorted(["n4->n10", "n7->n11", "n3->n12", "n2->n13", "n1->n14", "n0->n15"])
-    assert ns["n9"].texts == ["dout_1", "seed: ∂price"]
+    assert ns["n9"].texts == ["dout_1", "seed ∂price/∂price"]
     assert ns["n14"].texts[-1] == "= ∂price/∂apple" and ns["n11"].texts[-1] == "= ∂price/∂tax"
     assert ns["n7"].texts == ["add_1", "(forward value)"]
 

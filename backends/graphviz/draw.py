@@ -152,7 +152,8 @@ class _Scene:
         elif kind in ("constant", "zeros"):
             lines = [name, esc(value_text(d["value"])) if "value" in d else "zeros"]
         elif kind == "seed":
-            lines = [name, f"seed: ∂{esc(self.out_name)}" if self.out_name else "seed"]
+            out = esc(self.out_name) if self.out_name else None
+            lines = [name, f"seed ∂{out}/∂{out}" if out else "seed"]
         else:
             symbol = OP_SYMBOLS.get(d["op"], d["op"])
             opdef = self.ops.get(d["op"])  # a graph loaded from elsewhere may name an op we lack: still draw it
