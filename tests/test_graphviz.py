@@ -261,3 +261,19 @@ def test_a_tensor_draws_its_ancestry_and_step_views_draw(apple_orange):
     assert len(nodes(svg(apple_orange.forward_graph))) == 9
     assert len([n for n in nodes(svg(apple_orange.adjoint_graph, "adjoint")) if n.startswith("n")]) == 13
     assert "<svg" in apple_orange.adjoint_graph._repr_svg_()
+
+
+def test_joint_view_puts_each_gradient_under_its_forward_node(apple_orange):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg(apple_orange, "joint"))
+    x, y = {}, {}
+    for g in root.iter("{http://www.w3.org/2000/svg}g"):
+        if g.get("class") == "node":
+            text = g.find("{http://www.w3.org/2000/svg}text")  # centred: its x is the node's centre
+            title = g.find("{http://www.w3.org/2000/svg}title").text
+            x[title], y[title] = float(text.get("x")), float(text.get("y"))
+    assert x["n9"] == pytest.approx(x["n8"])  # the seed under price
+    assert x["n10"] == pytest.approx(x["n7"])  # dprice/dadd_1 under add_1
+    assert x["n14"] == pytest.approx(x["n0"])  # dprice/dapple under apple
+    assert min(y[f"n{n}"] for n in range(9, 16)) > max(y[f"n{n}"] for n in range(9))  # adjoint below

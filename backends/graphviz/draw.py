@@ -231,14 +231,14 @@ class _Scene:
 
     # -- layout and legend --------------------------------------------------------------
     def _align(self, dot: graphviz.Digraph) -> None:
-        """Put each total gradient at the rank of the forward node it is the gradient of
-        (the latest such node when several share it), so the backward pass sits under
-        the forward pass. From the adjoint pass's book of order 1."""
-        book = self.G.graph.get("adjoint", {}).get(1, {}).get("totals", {})
+        """Put each total gradient at the rank of the node it is the gradient of (the latest
+        such node when several share it), so each backward pass sits under what it
+        differentiates. From the adjoint pass's book, one entry per derivative order."""
         anchor: dict[int, int] = {}
-        for n, t in book.items():
-            if n in self.order and t in self.order and self.order[n] == 0 and self.order[t] == 1:
-                anchor[t] = max(anchor.get(t, n), n)
+        for order, book in sorted(self.G.graph.get("adjoint", {}).items()):
+            for n, t in book.get("totals", {}).items():
+                if n in self.shown_set and t in self.shown_set and self.order[n] < self.order[t] == order:
+                    anchor[t] = max(anchor.get(t, n), n)
         for t, n in sorted(anchor.items()):
             with dot.subgraph() as s:
                 s.attr(rank="same")
