@@ -175,6 +175,8 @@ def test_graph_and_compiled_function_draw():
         rg.to_dot(rg.compile(y), "adjoint")
     with pytest.raises(rg.GraphError, match="not a view"):
         rg.to_dot(g, "backward")
+    with pytest.raises(rg.GraphError, match="not a view"):  # before anything is computed
+        rg.to_dot(rg.compile(rg.sum(y), wrt=[x]), "backward", values=True)
 
 
 def test_values_need_a_run():
@@ -212,7 +214,7 @@ def test_the_same_build_gives_the_same_dot():
 @pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"),
                                            (".dot", b"digraph")])
 def test_render_picks_the_format_from_the_suffix(apple_orange, tmp_path, suffix, magic):
-    path = rg.render(apple_orange, tmp_path / f"joint{suffix}", which="joint")
+    path = rg.render(apple_orange, tmp_path / "new dir" / f"joint{suffix}", which="joint")
     assert path.read_bytes().startswith(magic)
 
 

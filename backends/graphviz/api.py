@@ -8,7 +8,7 @@ from typing import Any, Union
 import graphviz
 
 from ...ir.errors import GraphError
-from .draw import draw
+from .draw import check_which, draw
 from .sources import resolve_highlight, scene_args
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -35,6 +35,7 @@ def to_dot(obj: Any, which: str = "forward", *, values: bool = False, highlight:
     >>> dot = rg.to_dot(step, which="forward", values=True)
     >>> dot.render("textbook", format="svg")        # or rg.render(step, "textbook.svg", ...)
     """
+    check_which(which)
     args = scene_args(obj, bool(values))
     return draw(which=which, highlight=resolve_highlight(args["graph"], highlight), **args)
 
@@ -55,6 +56,7 @@ def render(obj: Any, path: Union[str, Path], which: str = "forward", *, values: 
         raise GraphError(f"cannot tell the format of {str(path)!r} from its suffix; use one of "
                          f"{', '.join(sorted(FORMATS))}")
     dot = to_dot(obj, which, values=values, highlight=highlight)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
         path.write_text(dot.source, encoding="utf-8")
         return path

@@ -40,10 +40,14 @@ def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]]
     >>> draw(g, "forward", values={x.id: 3.0, y.id: 9.0}, edge_grads={(x.id, y.id, 0): 3.0, (x.id, y.id, 1): 3.0},
     ...      outputs=[y.id], output_grads={y.id: 1.0}).render("sq", format="svg")
     """
-    if which not in WHICH:
-        raise GraphError(f"which={which!r} is not a view; choose one of {', '.join(map(repr, WHICH))}")
+    check_which(which)
     scene = _Scene(graph, which, nodes, values, edge_grads, outputs, output_grads, highlight or {})
     return scene.build(title)
+
+
+def check_which(which: str) -> None:
+    if which not in WHICH:
+        raise GraphError(f"which={which!r} is not a view; choose one of {', '.join(map(repr, WHICH))}")
 
 
 class _Scene:
