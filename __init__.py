@@ -17,5 +17,5 @@ from .backends.graphviz import render, to_dot
 
 __version__ = "0.1.0"
 
-__all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", "to_dot", "render",
-           *_OPS]
+__all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", *_OPS]
+__all__ += ["to_dot", "render"]
