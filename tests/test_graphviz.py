@@ -279,3 +279,19 @@ def test_joint_view_puts_each_gradient_under_its_forward_node(apple_orange):
     assert x["n10"] == pytest.approx(x["n7"])  # dprice/dadd_1 under add_1
     assert x["n14"] == pytest.approx(x["n0"])  # dprice/dapple under apple
     assert min(y[f"n{n}"] for n in range(9, 16)) > max(y[f"n{n}"] for n in range(9))  # adjoint below
+
+
+def test_other_engines_draw_through_the_scene_protocol():
+    class Recorded:  # what a define-by-run engine hands the drawing core: a Graph and its run
+        def _rg_scene(self, values=False):
+            g = rg.Graph("taped")
+            x = g.input("x")
+            y = (x * x).rename("y")
+            run = {"values": {x.id: 3.0, y.id: 9.0}, "edge_grads": {(x.id, y.id, 0): 3.0, (x.id, y.id, 1): 3.0},
+                   "output_grads": {y.id: 1.0}} if values else {}
+            return {"graph": g, "outputs": [y.id], **run}
+
+    out = svg(Recorded(), "forward", values=True)
+    assert edge_labels(out, 0, 1, RED) == ["3", "3"] and edge_labels(out, 1, "out1", BLACK) == ["9"]
+    assert "Σ∂ = 6" in nodes(out)["n0"].texts
+    assert edge_labels(svg(Recorded()), 0, 1, BLACK) == ["() float64", "() float64"]

@@ -17,7 +17,12 @@ from ...ir.graph import Graph
 
 
 def scene_args(obj: Any, values: bool) -> dict:
-    """Keyword arguments for ``draw`` describing ``obj`` (graph, nodes, outputs, values...)."""
+    """Keyword arguments for ``draw`` describing ``obj`` (graph, nodes, outputs, values...).
+
+    Other engines join in with a method ``_rg_scene(values) -> dict`` of such arguments
+    (the dynamic engine's Variables describe their recorded graph so)."""
+    if hasattr(type(obj), "_rg_scene"):
+        return obj._rg_scene(values)
     if isinstance(obj, CompiledStep):
         return _step(obj, values)
     if isinstance(obj, CompiledFunction):
