@@ -4,7 +4,7 @@ Everything here only gathers arguments for :func:`draw.draw`."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import networkx as nx
 import numpy as np
