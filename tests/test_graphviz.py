@@ -41,6 +41,7 @@ def test_adjoint_view_shows_seed_residuals_and_gradient_outputs(apple_orange):
     red = [e for e in es if e.stroke == RED]
     dashed = [e for e in es if e.dashed]
     assert len(red) == 6 and not any(e.dashed for e in red)
+    assert len(es) == 12  # residuals are values read: no forward edges among them
     assert sorted(e.title for e in dashed) == sorted(["n4->n10", "n7->n11", "n3->n12", "n2->n13", "n1->n14", "n0->n15"])
     assert ns["n9"].texts == ["dout_1", "seed ∂price/∂price"]
     assert ns["n14"].texts[-1] == "= ∂price/∂apple" and ns["n11"].texts[-1] == "= ∂price/∂tax"
@@ -139,6 +140,7 @@ def test_mlp_renders_every_view(mlp, which, values):
                  if v in adjoint and G.nodes[u]["adjoint"] == 0 and G.nodes[u]["op"] != "constant"]
         assert len([e for e in es if e.stroke == RED]) == len(adj_edges) > 20
         assert len([e for e in es if e.dashed]) == len(reads) > 5
+        assert len([e for e in es if e.stroke == BLACK]) == (11 if which == "joint" else 0)
         grads = [n for n in ns.values() if any(t.startswith("= ∂loss/∂") for t in n.texts)]
         assert sorted(t for n in grads for t in n.texts if t.startswith("= ∂")) == \
             ["= ∂loss/∂W1", "= ∂loss/∂W2", "= ∂loss/∂b1", "= ∂loss/∂b2"]

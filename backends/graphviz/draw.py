@@ -200,11 +200,13 @@ class _Scene:
         shown = self.shown_set
         for v in self.shown:
             for u, _, slot in sorted(self.G.in_edges(v, keys=True), key=lambda e: e[2]):
-                if u not in shown:
+                if u not in shown or v in self.residual:  # residuals are values read, not a computation here
                     continue
                 ov = self.order[v]
                 kind = "forward" if ov == 0 else ("residual" if self._is_read(u, v) else "adjoint")
                 attrs = style.edge_style(kind, ov)
+                if kind == "residual" and self.which == "adjoint":
+                    attrs["constraint"] = "true"  # each residual just before the node that reads it
                 text = "" if kind == "residual" else self._edge_text(u)
                 if kind == "adjoint" and self.which == "joint":
                     # Drawn from consumer to operand with the arrow reversed: gradients flow right to left.
@@ -256,8 +258,8 @@ class _Scene:
             if self.edge_grads:
                 rows.append((style.order_color(1), "red, below: gradient flowing back"))
         elif self.which != "forward":
-            ops = {self.G.nodes[n]["op"] for n in self.shown}
-            rows += [(fill, op) for op, fill in [("input", "#dbeafe"), ("constant", "#eeeeee")] if op in ops]
+            kinds = {self._kind(n) for n in self.shown}
+            rows += [(fill, kind) for kind, fill in [("input", "#dbeafe"), ("constant", "#eeeeee")] if kind in kinds]
             for k in sorted({self.order[n] for n in self.shown if self.order[n] > 0}):
                 rows.append((style.order_color(k), f"{_ordinal(k)} derivative (adjoint order {k})"))
             if any(self._is_read(u, v) for u, v in self.G.edges(self.shown) if v in self.shown_set):
