@@ -77,9 +77,12 @@ class CompiledFunction(_Compiled):
         super().__init__(plan, lowered)
         self._spec = FeedSpec(plan.graph, plan.programs["call"].params)
         self._rebuild = rebuild
+        self.last_feeds: Optional[dict] = None
 
     def __call__(self, **feeds: Any) -> Any:
-        return self._rebuild(list(self._run("call", self._spec.bind(feeds))))
+        result = self._rebuild(list(self._run("call", self._spec.bind(feeds))))
+        self.last_feeds = dict(feeds)  # what the last call was fed, for drawing its values
+        return result
 
     def __repr__(self) -> str:
         p = self.plan.programs["call"]

@@ -297,3 +297,19 @@ def test_other_engines_draw_through_the_scene_protocol():
     assert edge_labels(out, 0, 1, RED) == ["3", "3"] and edge_labels(out, 1, "out1", BLACK) == ["9"]
     assert "Σ∂ = 6" in nodes(out)["n0"].texts
     assert edge_labels(svg(Recorded()), 0, 1, BLACK) == ["() float64", "() float64"]
+
+
+def test_a_compiled_function_of_rg_grad_tensors_draws_the_textbook_figure():
+    graph, price, wrt, feeds = demos.apple_orange()
+    f = rg.compile([price, *rg.grad(price, wrt)])
+    with pytest.raises(rg.GraphError, match="not been called"):
+        rg.to_dot(f, values=True)
+    f(**feeds)
+    out = svg(f, "forward", values=True)
+    for u, v, value, grad in [(0, 5, "100", "2.2"), (1, 5, "2", "110"), (2, 6, "150", "3.3"), (3, 6, "3", "165"),
+                              (4, 8, "1.1", "650"), (8, "out8", "715", "1")]:
+        assert edge_labels(out, u, v, BLACK) == [value] and edge_labels(out, u, v, RED) == [grad]
+    plain = rg.compile(price)
+    plain(**feeds)
+    out = svg(plain, "forward", values=True)
+    assert edge_labels(out, 8, "out8", BLACK) == ["715"] and not [e for e in edges(out) if e.stroke == RED]

@@ -27,9 +27,10 @@ def to_dot(obj: Any, which: str = "forward", *, values: bool = False, highlight:
     """The picture of ``obj`` as a ``graphviz.Digraph``.
 
     ``obj``: a Graph, a Tensor (its ancestry), ``rg.compile(...)``'s result.
-    ``which``: ``"forward"``, ``"adjoint"`` or ``"joint"``. ``values=True`` on a step that
-    has run labels every edge with its value; on the forward view after a backward it
-    is the textbook figure (gradients under the values, in red, on reversed edges).
+    ``which``: ``"forward"``, ``"adjoint"`` or ``"joint"``. ``values=True`` on a step (or a
+    compiled function) that has run labels every edge with its value; on the forward
+    view after a backward (or of a function computing ``rg.grad`` tensors) it is the
+    textbook figure: gradients under the values, in red, on reversed edges.
     ``highlight``: a tensor, node name, node id, an error carrying ``.node``, or a list.
 
     >>> dot = rg.to_dot(step, which="forward", values=True)

@@ -26,12 +26,11 @@ def scene_args(obj: Any, values: bool) -> dict:
     if isinstance(obj, CompiledStep):
         return _step(obj, values)
     if isinstance(obj, CompiledFunction):
-        if values:
-            raise GraphError("values=True needs a compiled step that has run: compile with wrt= and call "
-                             "step.forward(**feeds), then draw the step")
         p = obj.plan.programs["call"]
-        return {"graph": obj.graph, "nodes": p.params + p.body + obj.plan.constants_of("call"),
-                "outputs": p.results}
+        args = {"graph": obj.graph, "nodes": p.params + p.body + obj.plan.constants_of("call"), "outputs": p.results}
+        if values:
+            args.update(function_values(obj))
+        return args
     if isinstance(obj, Tensor):
         _no_values(obj.graph, values)
         return {"graph": obj.graph, "nodes": nx.ancestors(obj.graph.nx, obj.id) | {obj.id}, "outputs": [obj.id]}
@@ -84,16 +83,43 @@ def step_values(step: CompiledStep) -> dict:
     feeds = dict(step.last_feeds)
     if ran_back:
         feeds[G.nodes[dout]["name"]] = step.last_dout
-    computed = rg_compile([Tensor(graph, n) for n in ids])(**feeds)
-    values: dict[int, Any] = dict(zip(ids, computed))
-    for n in plan.constants_of("forward") + (plan.constants_of("backward") if ran_back else []):
-        values[n] = np.asarray(G.nodes[n]["value"])
+    constants = plan.constants_of("forward") + (plan.constants_of("backward") if ran_back else [])
+    values = _compute(graph, ids, constants, feeds)
     out: dict = {"values": values}
     if ran_back:
-        book = G.graph.get("adjoint", {}).get(G.nodes[dout]["adjoint"], {})
-        out["edge_grads"] = {e: values[t] for e, t in book.get("edges", {}).items() if t in values}
-        out["output_grads"] = {plan.options["output"]: values[dout]}
+        out.update(_gradients(graph, G.nodes[dout]["adjoint"], values, [plan.options["output"]]))
     return out
+
+
+def function_values(f: CompiledFunction) -> dict:
+    """The values of a compiled function's last call; when it computes gradients (``rg.grad``
+    tensors among its outputs), also the gradient carried back along each forward edge."""
+    if f.last_feeds is None:
+        raise GraphError(f"values=True draws the values of the last call, and the function of {f.graph.name!r} has "
+                         "not been called: call it with its feeds first")
+    p, G = f.plan.programs["call"], f.graph.nx
+    values = _compute(f.graph, p.params + p.body, f.plan.constants_of("call"), f.last_feeds)
+    orders = sorted({G.nodes[n]["adjoint"] for n in values} - {0})
+    out: dict = {"values": values}
+    if orders:  # the first derivative's book, for the forward edges
+        out.update(_gradients(f.graph, orders[0], values, [o for o in p.results if G.nodes[o]["adjoint"] == 0]))
+    return out
+
+
+def _compute(graph: Graph, ids: list[int], constants: list[int], feeds: dict) -> dict[int, Any]:
+    """Every node's value, by compiling the nodes as outputs of the graph."""
+    values: dict[int, Any] = dict(zip(ids, rg_compile([Tensor(graph, n) for n in ids])(**feeds))) if ids else {}
+    for n in constants:
+        values[n] = np.asarray(graph.nx.nodes[n]["value"])
+    return values
+
+
+def _gradients(graph: Graph, order: int, values: dict, outputs: list[int]) -> dict:
+    """From the adjoint pass's book of ``order``: the gradient along each edge, and at each output (its seed)."""
+    book = graph.nx.graph.get("adjoint", {}).get(order, {})
+    edges, totals = book.get("edges", {}), book.get("totals", {})
+    return {"edge_grads": {e: values[t] for e, t in edges.items() if t in values},
+            "output_grads": {o: values[totals[o]] for o in outputs if totals.get(o) in values}}
 
 
 def resolve_highlight(graph: Graph, highlight: Any) -> dict[int, str]:
