@@ -4,7 +4,7 @@ the order -- and the generated code -- is deterministic."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import networkx as nx
 
@@ -12,30 +12,26 @@ from ..ir.errors import GraphError
 from ..ir.graph import Graph
 
 
-def ancestors(graph: Graph, roots: Iterable[int]) -> set[int]:
-    """``roots`` and every node they depend on (iterative: deep chains are fine)."""
-    pred = graph.nx.pred
+def _reach(roots: Iterable[int], neighbours: Any) -> set[int]:
+    """``roots`` and every node reachable through ``neighbours`` (iterative: deep chains are fine)."""
     seen = set(roots)
     stack = list(seen)
     while stack:
-        for p in pred[stack.pop()]:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
+        for m in neighbours[stack.pop()]:
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
     return seen
+
+
+def ancestors(graph: Graph, roots: Iterable[int]) -> set[int]:
+    """``roots`` and every node they depend on."""
+    return _reach(roots, graph.nx.pred)
 
 
 def descendants(graph: Graph, roots: Iterable[int]) -> set[int]:
     """``roots`` and every node that depends on them."""
-    succ = graph.nx.succ
-    seen = set(roots)
-    stack = list(seen)
-    while stack:
-        for s in succ[stack.pop()]:
-            if s not in seen:
-                seen.add(s)
-                stack.append(s)
-    return seen
+    return _reach(roots, graph.nx.succ)
 
 
 def topological(graph: Graph, nodes: set[int]) -> list[int]:
