@@ -7,7 +7,7 @@ import revgraph as rg
 from revgraph.backends.numpy import kernels
 from revgraph.ir import OpDef, register, unregister
 from revgraph.ir.ops import _rules
-from optable import OP_CASES, sample
+from optable import OP_CASES, ZERO_GRAD_CASES, sample
 
 
 def feeds_for(xs, specs, rng, dtype=np.float64):
@@ -25,6 +25,15 @@ def test_gradcheck_passes_on_every_op(case):
     assert set(report.inputs) == {x.name for x in xs}
     for x in xs:
         assert report[x.name].max_abs_error <= 1e-6, str(report)
+
+
+@pytest.mark.parametrize("case", ZERO_GRAD_CASES, ids=[c[0] for c in ZERO_GRAD_CASES])
+def test_gradcheck_passes_on_ops_with_a_documented_zero_gradient(case):
+    name, fn = case
+    g = rg.Graph(name)
+    x = g.input("x", shape=(4,))
+    report = rg.gradcheck(fn(x), x, {"x": np.array([-1.5, -0.5, 0.5, 2.0])})   # away from the steps
+    assert report.ok and report["x"].max_abs_error == 0.0
 
 
 @pytest.fixture
@@ -136,3 +145,28 @@ def test_gradcheck_errors_are_graph_errors():
         rg.gradcheck(rg.argmax(x), x, {"x": np.ones(2)})
     with pytest.raises(rg.FeedError, match="missing feed"):
         rg.gradcheck(y, x, {"x": np.ones(2)})
+
+
+@pytest.fixture
+def wrong_second_derivative():
+    """`cube` (right first derivative 3x², through an op `sq3`) whose `sq3` rule says 3x instead of 6x."""
+    register(OpDef("cube", 1, _rules.same, vjp=(lambda g, out, x: g * rg.ir.apply("sq3", x),)))
+    register(OpDef("sq3", 1, _rules.same, vjp=(lambda g, out, x: g * x * 3.0,)))
+    kernels.TEMPLATES.update(cube="{0} ** 3", sq3="3 * {0} ** 2")
+    yield lambda x: rg.ir.apply("cube", x)
+    for name in ("cube", "sq3"):
+        unregister(name)
+        del kernels.TEMPLATES[name]
+
+
+def test_a_wrong_rule_met_only_by_second_derivatives_is_localised_in_the_adjoint_graph(wrong_second_derivative):
+    g = rg.Graph()
+    x = g.input("x", shape=(3,))
+    y = rg.sum(rg.sin(wrong_second_derivative(x * 0.5)))
+    feeds = {"x": np.array([0.3, 0.5, 0.7])}
+    assert rg.gradcheck(y, x, feeds).ok                     # first derivatives are right
+    dx = rg.grad(y, x)
+    with pytest.raises(rg.GradcheckError, match="input 'x'") as info:
+        rg.gradcheck(dx, x, feeds)                          # second derivatives are not
+    assert info.value.node.op == "sq3" and info.value.node.graph is g
+    assert g.nx.nodes[info.value.node.id]["adjoint"] == 1   # a node the first rg.grad emitted

@@ -3,7 +3,7 @@ compiled values equal eager NumPy, compiling is deterministic, second derivative
 first derivatives, float32 stays float32. Budget: the hypothesis profile (tests/conftest.py)."""
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 
 import revgraph as rg
 from randgraph import graph_specs
@@ -67,3 +67,7 @@ def test_float32_graphs_compute_in_float32(spec):
     values = rg.compile(nodes)(**spec32.feeds, **{dout.name: np.ones(out.shape, np.float32)})
     for t, v in zip(nodes, values):
         assert np.asarray(v).dtype == t.dtype, f"{t.name} ({t.op}) declares {t.dtype}, computes {np.asarray(v).dtype}"
+
+
+def test_the_thorough_profile_runs_fifty_times_more_examples():
+    assert settings.get_profile("thorough").max_examples == 50 * settings.get_profile("default").max_examples
