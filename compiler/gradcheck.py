@@ -273,17 +273,17 @@ def _check_op(graph: Graph, n: int, values: dict, relevant: set, eps: float, rto
     xs = [np.asarray(values[o]) for o in operands]
     out = np.asarray(values[n])
     g = rng.standard_normal(out.shape)
+
+    def projected_op(operand_values: dict) -> float:  # <g, op(operands)>: the op alone, seen through g
+        return float(np.sum(g * apply(d["op"], *[operand_values[j] for j in range(len(xs))], **attrs)))
+
     for i, o in enumerate(operands):
         rule = opdef.vjp_rule(i)
         if o not in relevant or rule is None:
             continue
-        local = rule(g, out, *xs, **attrs)
-        analytic = np.asarray(unbroadcast(np.asarray(local), xs[i]), F64) if local is not None else np.zeros(xs[i].shape)
-
-        def projected(fd: dict, i: int = i) -> float:
-            return float(np.sum(g * apply(d["op"], *[fd.get(j, x) for j, x in enumerate(xs)], **attrs)))
-
-        numeric = central_differences(projected, {j: x for j, x in enumerate(xs)}, i, eps)
+        local = rule(g, out, *xs, **attrs)  # eager: the rule's op functions compute on NumPy arrays
+        analytic = np.zeros(xs[i].shape) if local is None else np.asarray(unbroadcast(np.asarray(local), xs[i]), F64)
+        numeric = central_differences(projected_op, dict(enumerate(xs)), i, eps)
         check = _compare(graph.nx.nodes[o]["name"], analytic, numeric, rtol, atol)
         if not check.ok:
             return (f"its VJP rule for operand {i} ({graph.describe(o)}) gives {check.analytic:.8g} at index "

@@ -246,9 +246,12 @@ def _pow(b: _Builder) -> Any:
     return e and b.add("pow", base, e)
 
 
+COMPARISONS = ["greater", "less", "greater_equal", "less_equal", "equal", "not_equal"]
+
+
 def _where(b: _Builder) -> Any:
     c = b.pick(lambda v: np.min(np.abs(v)) > 1e-3)  # no value within a hair of the step
-    cond = c and b.add(b.choice(["greater", "less", "greater_equal", "less_equal", "not_equal"]), c, 0.0)
+    cond = c and b.add(b.choice(COMPARISONS), c, 0.0)
     x = cond and b.compatible(c)
     y = x and b.pick(lambda v: _broadcasts(np.broadcast_shapes(b.shape(c), b.shape(x)), v.shape))
     return y and b.add("where", cond, x, y)
@@ -417,6 +420,7 @@ KINKED = {
     "max": _reduction("max"), "where": _where, "sign": _sign,
 }
 GENERATORS = {**SMOOTH, **KINKED}
+HELPER_OPS = set(COMPARISONS) | {"argmax"}  # drawn inside where and softmax_cross_entropy
 
 
 @st.composite

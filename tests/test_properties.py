@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 
 import revgraph as rg
-from randgraph import graph_specs
+from randgraph import GENERATORS, HELPER_OPS, graph_specs
 
 
 @given(graph_specs())
@@ -71,3 +71,9 @@ def test_float32_graphs_compute_in_float32(spec):
 
 def test_the_thorough_profile_runs_fifty_times_more_examples():
     assert settings.get_profile("thorough").max_examples == 50 * settings.get_profile("default").max_examples
+
+
+def test_the_random_graphs_draw_from_every_public_op():
+    from revgraph.ir.ops import PUBLIC
+
+    assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS
