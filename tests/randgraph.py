@@ -17,7 +17,8 @@ A GraphSpec holds no Tensor, only the recipe, so every engine can run it:
 * ``spec.replay(*operands)`` -- the output, by calling ``rg.<fn>`` on the operands given in
   input order: Tensors (builds a static graph), dynamic Variables, or plain arrays (NumPy).
 * ``spec.values(*operands)`` -- every value (inputs, then one per step).
-* ``spec.build(dtype="float64")`` -> ``(graph, inputs, output)``: a static Graph.
+* ``spec.build(dtype="float64", unknown_sizes=False)`` -> ``(graph, inputs, output)``: a static Graph
+  (``unknown_sizes``: every input size declared None, so run-time shape ops are exercised).
 * ``spec.astype("float32")`` -- the same recipe with float feeds and float constants converted.
 * ``str(spec)`` -- a readable listing (what hypothesis prints for a failing example).
 
@@ -93,10 +94,12 @@ class GraphSpec:
         steps = [Step(s.fn, tuple(conv(a) for a in s.args), dict(s.kwargs)) for s in self.steps]
         return GraphSpec(list(self.input_names), {k: v.astype(dtype) for k, v in self.feeds.items()}, steps)
 
-    def build(self, dtype: Any = "float64") -> tuple:
-        """A static graph of the spec: ``(graph, input tensors, output tensor)``."""
+    def build(self, dtype: Any = "float64", unknown_sizes: bool = False) -> tuple:
+        """A static graph of the spec: ``(graph, input tensors, output tensor)``. ``unknown_sizes``
+        declares every input size None (fixed only when the program runs)."""
         g = rg.Graph("random")
-        xs = [g.input(n, shape=self.feeds[n].shape, dtype=dtype) for n in self.input_names]
+        xs = [g.input(n, shape=(None,) * self.feeds[n].ndim if unknown_sizes else self.feeds[n].shape, dtype=dtype)
+              for n in self.input_names]
         return g, xs, self.replay(*xs)
 
     def __str__(self) -> str:
@@ -348,7 +351,8 @@ def _squeeze(b: _Builder) -> Any:
     if x is None:
         return None
     ones = [i for i, d in enumerate(b.shape(x)) if d == 1]
-    return b.add("squeeze", x, b.choice([None, b.choice(ones)]))
+    # an explicit axis: squeeze(x, None) removes only the axes *known* to be 1 when sizes are declared None
+    return b.add("squeeze", x, b.choice([tuple(ones), b.choice(ones)]))
 
 
 def _softmax(fn: str) -> Callable[[_Builder], Any]:

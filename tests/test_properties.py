@@ -3,6 +3,7 @@ compiled values equal eager NumPy, compiling is deterministic, second derivative
 first derivatives, float32 stays float32. Budget: the hypothesis profile (tests/conftest.py)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 
 import revgraph as rg
@@ -14,6 +15,13 @@ def test_gradient_matches_central_differences(spec):
     g, xs, out = spec.build()
     report = rg.gradcheck(out, xs, spec.feeds)
     assert report.ok and set(report.inputs) == set(spec.input_names)
+
+
+@given(graph_specs())
+def test_sizes_fixed_only_at_run_time_give_the_same_values_and_gradients(spec):
+    g, xs, out = spec.build(unknown_sizes=True)         # every input size declared None
+    np.testing.assert_allclose(rg.compile(out)(**spec.feeds), spec.replay(*spec.feeds.values()), rtol=1e-12, atol=1e-14)
+    assert rg.gradcheck(out, xs, spec.feeds).ok
 
 
 @given(graph_specs())
@@ -77,3 +85,24 @@ def test_the_random_graphs_draw_from_every_public_op():
     from revgraph.ir.ops import PUBLIC
 
     assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS
+
+
+# Regressions the random graphs found (sizes declared None meeting a size of 1).
+def test_broadcast_to_a_size_of_one_from_a_size_fixed_at_run_time():
+    g = rg.Graph()
+    x = g.input("x", shape=(None,))
+    y = rg.broadcast_to(x, (2, 1))
+    assert y.shape == (2, 1)
+    np.testing.assert_array_equal(rg.compile(y)(x=np.array([3.0])), [[3.0], [3.0]])
+    assert rg.gradcheck(y, x, {"x": np.array([3.0])}).ok
+    with pytest.raises(rg.GraphError, match="cannot broadcast"):
+        rg.broadcast_to(g.input("z", shape=(3,)), (2, 1))
+
+
+def test_one_hot_labels_of_size_one_against_a_batch_fixed_at_run_time():
+    g = rg.Graph()
+    logits = g.input("logits", shape=(None,))
+    loss = rg.softmax_cross_entropy(logits, np.array([1.0]))
+    assert rg.compile(loss)(logits=np.array([0.5])) == pytest.approx(0.0)
+    with pytest.raises(rg.GraphError, match="must have shape"):
+        rg.softmax_cross_entropy(g.input("l3", shape=(3,)), np.ones(2))
