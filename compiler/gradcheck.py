@@ -83,8 +83,10 @@ def gradcheck(outputs: Any, wrt: Any = None, feeds: Optional[dict] = None, *, ep
     ``outputs``: a Tensor, a list/tuple/dict of Tensors, or a Python function of
     tensors (traced like ``rg.trace`` with ``feeds`` as examples). ``wrt``: input
     Tensors or input names (None: every float input). Float32 graphs are checked
-    in a float64 replica. Returns a GradcheckReport; raises rg.GradcheckError
-    naming the input, the worst element and the first op whose VJP disagrees.
+    in a float64 replica. ``seed`` seeds the random projections. Each input element
+    costs two runs of the forward program. Returns a GradcheckReport; raises
+    rg.GradcheckError naming the input, the worst element and the first op whose
+    VJP disagrees (``err.node``, ``err.report``).
 
     >>> g = rg.Graph(); x = g.input("x", shape=(3,))
     >>> rg.gradcheck(rg.sin(x) * x, x, {"x": np.array([0.1, 0.2, 0.3])}).ok
