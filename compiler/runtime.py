@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ..ir.errors import FeedError
-from ..ir.graph import Graph
+from ..ir.graph import Graph, mimebundle
 from ..ir.shapes import fmt
 from .feeds import FeedSpec, convert
 from .memory import report as memory_report
@@ -47,6 +47,12 @@ class _Compiled:
     def source(self) -> str:
         """The generated Python code, one function per program."""
         return self._lowered.source
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        return mimebundle(self, include, exclude)  # Jupyter: the program's graphs as SVG
+
+    def _repr_svg_(self) -> Optional[str]:
+        return mimebundle(self).get("image/svg+xml")
 
     def _run(self, name: str, args: list) -> Any:
         try:
@@ -91,12 +97,16 @@ class CompiledFunction(_Compiled):
         self._spec = FeedSpec(plan.graph, plan.programs["call"].params)
         self._rebuild = rebuild
         self._call = self._spec.fast_caller(self._fns["call"])  # feeds -> checked call
+        self.last_feeds: Optional[dict] = None
 
     def __call__(self, **feeds: Any) -> Any:
-        return self.call_with(feeds)
+        result = self.call_with(feeds)
+        self.last_feeds = dict(feeds)  # what the last call was fed, for drawing its values
+        return result
 
     def call_with(self, feeds: dict) -> Any:
-        """``f(**feeds)`` without repacking the keywords (the per-call path of value_and_grad)."""
+        """``f(**feeds)`` without repacking the keywords or remembering them (the per-call path of
+        ``step.value_and_grad``)."""
         try:
             out = self._call(feeds)
         except FeedError:
