@@ -118,8 +118,15 @@ def _gradients(graph: Graph, order: int, values: dict, outputs: list[int]) -> di
     """From the adjoint pass's book of ``order``: the gradient along each edge, and at each output (its seed)."""
     book = graph.nx.graph.get("adjoint", {}).get(order, {})
     edges, totals = book.get("edges", {}), book.get("totals", {})
-    return {"edge_grads": {e: values[t] for e, t in edges.items() if t in values},
-            "output_grads": {o: values[totals[o]] for o in outputs if totals.get(o) in values}}
+    def value(t: Any) -> Any:  # a constant the simplifier took out of the program (a seed of ones) keeps its value
+        if t in values or t not in graph.nx or graph.nx.nodes[t]["op"] != "constant":
+            return values.get(t)
+        return np.asarray(graph.nx.nodes[t]["value"])
+
+    edge_grads = {e: value(t) for e, t in edges.items()}
+    output_grads = {o: value(totals[o]) for o in outputs if o in totals}
+    return {"edge_grads": {e: v for e, v in edge_grads.items() if v is not None},
+            "output_grads": {o: v for o, v in output_grads.items() if v is not None}}
 
 
 def resolve_highlight(graph: Graph, highlight: Any) -> dict[int, str]:

@@ -126,6 +126,14 @@ class Rewriter:
         self.graph.remove_node(nid)
         self._operands.pop(nid, None)
 
+    def book_constants(self) -> set[int]:
+        """Constant nodes the adjoint pass's book (per-edge and total gradients) refers to."""
+        ids = set()
+        for rec in self.G.graph.get("adjoint", {}).values():
+            ids.update(self.resolve(g) for g in rec.get("edges", {}).values())
+            ids.update(self.resolve(g) for g in rec.get("totals", {}).values())
+        return {n for n in ids if n in self.N and self.N[n]["op"] == "constant"}
+
     # -- after the last pass --------------------------------------------------------------
     def resolve(self, nid: int) -> int:
         """The node that now computes the value ``nid`` computed."""
