@@ -198,3 +198,14 @@ def test_surviving_nodes_keep_ids_names_tags_and_the_adjoint_book_is_remapped():
     for n, d in G.nodes(data=True):
         assert d["adjoint"] or n <= y.id, "a forward-tagged node appeared"
     step.graph.check()
+
+
+def test_graphs_with_argmax_pass_the_linter_after_every_pass():
+    # argmax's attribute normaliser once refused its own normalised form (axis=(0,)), so
+    # Graph.check() -- which re-declares every node -- failed on any graph holding an argmax.
+    g = rg.Graph()
+    x = g.input("x", (2, 3))
+    labels = rg.argmax(rg.stop_gradient(x), axis=-1)
+    loss = rg.softmax_cross_entropy(x * 1.0, labels)
+    g.check()
+    checked_pipeline([loss, *rg.grad(loss, [x])])
