@@ -114,6 +114,46 @@ def table(results: dict, impls: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _median(results: dict, case: tuple, impl: str, key: str):
+    m = summarise(results.get(case, {}).get(impl, []), key)
+    return None if m is None else m[0]
+
+
+def targets(results: dict) -> str:
+    """The issue's targets, each with the ratio measured in this run (or why it is missing)."""
+    rows = []
+
+    def ratio(case, impl, key="per_call_s", base_impl="numpy"):
+        a, b = _median(results, case, impl, key), _median(results, case, base_impl, key)
+        return None if a is None or b is None else a / b
+
+    def row(name, value, target, fmt="{:.2f}×"):
+        got = "not measured" if value is None else fmt.format(value)
+        ok = "" if value is None else ("met" if value <= target else "not met")
+        rows.append(f"| {name} | {got} | ≤ {fmt.format(target)} | {ok} |")
+
+    w1, w2 = ("W1", 0), ("W2", 100)
+    w3 = ("W3", (16, 1024, 256)) if ("W3", (16, 1024, 256)) in results else None  # the targets' sizes only
+    row("W1 static per call, × hand-written NumPy", ratio(w1, "revgraph") if w1 in results else None, 1.10)
+    row("W1 dynamic per call", _median(results, w1, "revgraph-dynamic", "per_call_s"), 23e-6,
+        fmt="{:.3g} s")
+    row("W2 static per step, × NumPy", ratio(w2, "revgraph") if w2 in results else None, 1.02)
+    if w3:
+        row("W3 static per step, × NumPy", ratio(w3, "revgraph"), 0.95)
+        peak = _median(results, w3, "revgraph", "peak_above_bytes")
+        row("W3 static peak memory, × the tight minimum", None if peak is None else peak / tight_minimum(w3[1]), 1.05)
+    for n, limit in ((10_000, 1.0), (100_000, 10.0)):
+        row(f"W4 static build + grad + compile + first call, N = {n}", _median(results, ("W4", n), "revgraph", "build_s"),
+            limit, fmt="{:.3g} s")
+        row(f"W4 static per call, N = {n}, × NumPy", ratio(("W4", n), "revgraph") if ("W4", n) in results else None, 1.2)
+    b1, b2 = _median(results, ("W4", 10_000), "revgraph", "build_s"), _median(results, ("W4", 100_000), "revgraph", "build_s")
+    if b1 and b2:
+        import math
+        row("W4 build-time exponent k (time ∝ N^k, 10^4 → 10^5)", math.log10(b2 / b1), 1.1, fmt="{:.2f}")
+    head = ["\n## Targets (from the issue), this run\n", "| target | measured | goal | |", "|---|---|---|---|"]
+    return "\n".join(head + rows) + "\n"
+
+
 def tight_minimum(size) -> float:
     """All gradients plus one activation, in bytes (float64)."""
     layers, width, batch = size
@@ -128,6 +168,7 @@ def main(argv=None) -> int:
     p.add_argument("--impls", default=",".join(IMPL_ORDER))
     p.add_argument("--write", default="", help="write the markdown table to this file")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--json", default="", help="also save the raw measurements here")
     args = p.parse_args(argv)
     cases = SMOKE if args.smoke else FULL
     if args.only:
@@ -136,8 +177,11 @@ def main(argv=None) -> int:
     rounds = 1 if args.smoke else args.rounds
     t0 = time.time()
     results = run(cases, impls, rounds, args.smoke, args.timeout)
-    text = table(results, impls)
+    text = targets(results) + table(results, impls)
     print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([[list(c), by] for c, by in results.items()], f, indent=1)
     errors = [(c, i, s["error"]) for c, by in results.items() for i, ss in by.items() for s in ss if "error" in s]
     if args.write:
         with open(args.write, "w") as f:
@@ -162,7 +206,32 @@ def report(text: str, args, seconds: float) -> str:
             f"`pip install -e '.[bench]'`), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, in {seconds:.0f} s.\n\n"
             f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
             f"{platform.python_version()}, NumPy {numpy.__version__}. One thread per framework.\n"
-            f"{text}")
+            f"{METHOD}{text}")
+
+
+METHOD = """
+## Workloads and method
+
+- **W1** — the textbook apple-and-orange graph, `price = (apple*apple_num + orange*orange_num)*tax`, 0-d float64
+  arrays: one forward + backward (all five gradients) per call. revgraph static runs `step.value_and_grad(**feeds)`
+  (feeds checked on every call).
+- **W2** — the textbook two-layer net, batch 100, 784 → 50 → 10, ReLU, softmax with cross-entropy (one-hot labels):
+  one step (loss and the four parameter gradients).
+- **W3** — 16 layers of `tanh(h @ W + b)`, width 1024, batch 256, loss `sum(h)`, float64: one step, and the peak
+  resident memory during one step above the resident set after parameters, inputs and a warm-up step, in a fresh
+  process (VmHWM reset through /proc/self/clear_refs), with `MALLOC_MMAP_THRESHOLD_=131072`. The tight minimum is
+  all gradients plus one activation (130 MiB).
+- **W4** — a chain of N small elementwise ops (sin, ×0.99, +0.01, tanh, repeated) on 8 numbers, `sum` at the end:
+  build + grad + compile + first call (for hand-written NumPy and the eager peers: the first call), and the
+  steady per-call time.
+
+Each (workload, size, implementation) runs in a fresh subprocess (`python -m benchmarks.worker`), with
+OMP/OPENBLAS/MKL_NUM_THREADS=1, `torch.set_num_threads(1)` and XLA's single-threaded CPU flags. The value and
+gradients are checked against the hand-written NumPy result (rtol 1e-7) before anything is timed. Per-call time:
+median of 5 batches after calibration (W4 at full size: 3 single calls). Rounds rotate the implementations'
+order (interleaved); the table shows the median over rounds and the spread (min-max). Ratios are to hand-written
+NumPy from the same run. The machine is shared (2 cores): spreads show how noisy it was.
+"""
 
 
 if __name__ == "__main__":
