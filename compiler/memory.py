@@ -100,16 +100,17 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
             for b in bases[nid]:
                 readers_of_base[b] = max(readers_of_base.get(b, -1), last.get(nid, i))
     results = set(program.results)
+    position = {n: i for i, n in enumerate(program.body)}
     dead_after: dict[int, list[int]] = {}
     for v in list(program.params) + list(program.body):
         b = nbytes(graph, v)
         if v in results or (b is not None and b < FREE_MIN_BYTES):
             continue  # too small to be worth a line of code (and its compile time): it lives to the return
         at = last.get(v)
-        if at is None:  # never read: drop right after it is made (params: at once)
-            at = program.body.index(v) if v in body_set else 0
+        if at is None:  # never read: drop right after it is made (params: after the first op)
             if not program.body:
                 continue
+            at = position.get(v, 0)
         dead_after.setdefault(program.body[at], []).append(v)
     plan.frees = dead_after
     plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan)

@@ -137,7 +137,7 @@ class CompiledStep(_Compiled):
         out = G.nodes[opts["output"]]
         self._out_shape, self._out_dtype, self._out_name = out["shape"], out["dtype"], out["name"]
         self._single = opts["single"]
-        self._residuals: Optional[tuple] = None
+        self._residuals: Optional[list] = None  # emptied by the backward program as it runs
         self.last_feeds: Optional[dict] = None  # what the last forward() was fed, for drawing its values
         self.last_dout: Any = None  # the dout of the last backward()
         self._fuse: Optional[Callable[[], "CompiledFunction"]] = None  # set by compile for a scalar output
