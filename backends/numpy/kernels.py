@@ -39,6 +39,11 @@ def _check_labels(labels, classes):
 def softmax_cross_entropy(logits, labels):
     logp = log_softmax(logits, -1)
     batch = logp.size // logp.shape[-1]
+    # Sizes declared None are checked here: take_along_axis and * would silently broadcast a short batch.
+    want = logp.shape[:-1] if labels.dtype.kind in "iu" else logp.shape
+    if xp.shape(labels) != want:
+        raise ValueError(f"labels of shape {xp.shape(labels)} do not match logits of shape {logp.shape} "
+                         f"(expected labels of shape {want})")
     if labels.dtype.kind in "iu":
         _check_labels(labels, logp.shape[-1])
         picked = xp.take_along_axis(logp, labels[..., None], axis=-1)
