@@ -15,6 +15,7 @@ ever unpickled, evaluated or imported.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import tempfile
@@ -32,6 +33,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 # -- plain data -> JSON ---------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
 def encode_dtype(dtype: np.dtype) -> str:
     """``float64`` for native dtypes; ``>f8`` when the byte order is not the machine's."""
     dtype = np.dtype(dtype)
@@ -115,9 +117,8 @@ def to_document(graph: Graph) -> dict:
     skeleton = nx.MultiDiGraph()
     for nid in sorted(graph.nx):
         skeleton.add_node(nid, **_encode_node(graph, nid))
-    for nid in sorted(graph.nx):
-        for slot, src in enumerate(graph.operands(nid)):
-            skeleton.add_edge(src, nid, key=slot, slot=slot)
+    for dst, slot, src in sorted((v, k, u) for u, v, k in graph.nx.edges(keys=True)):  # by consumer, then slot
+        skeleton.add_edge(src, dst, key=slot, slot=slot)
     # Only the adjoint book is saved from graph-level data; other notes (caches) are not part of the program.
     skeleton.graph["adjoint"] = _encode_book(graph.nx.graph.get("adjoint", {}))
     return {"format": FORMAT, "version": VERSION, "name": graph.name, "next_id": graph._next_id,
@@ -128,8 +129,9 @@ def to_document(graph: Graph) -> dict:
 
 
 def dumps(graph: Graph) -> str:
-    """The file's text: sorted keys, ASCII only (so no line separator or control character survives raw)."""
-    return json.dumps(to_document(graph), sort_keys=True, ensure_ascii=True, allow_nan=False, indent=1) + "\n"
+    """The file's text: sorted keys, ASCII only (so no line separator or control character survives raw).
+    One line (the standard library's fast encoder); ``python -m json.tool model.json`` pretty-prints it."""
+    return json.dumps(to_document(graph), sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n"
 
 
 def save(graph: Graph, path: PathLike) -> None:
