@@ -17,6 +17,7 @@ import revgraph as rg
 from revgraph import demos
 from revgraph.ir import serialize
 from revgraph.ir.registry import all_ops
+from optable import OP_CASES
 
 FUZZ = settings(deadline=1000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -35,6 +36,10 @@ def _seed_graphs():
     y = y + rg.sum(rg.where(k > 1, 1.0, 0.0)) + rg.mean(x, axis=(0, 1), keepdims=True).sum()
     rg.grad(y.rename("y"), x)
     g.outputs = {"y": y, "parts": parts}
+    graphs.append(g)
+    g = rg.Graph("ops")  # one node (at least) of every op in the table, with its attributes
+    for cid, fn, specs in OP_CASES:
+        fn(*[g.input(f"{cid}_{i}", shape=s) for i, (s, _) in enumerate(specs)])
     graphs.append(g)
     return graphs
 

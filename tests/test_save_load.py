@@ -348,3 +348,28 @@ def test_argmax_attributes_re_normalise():
     rg.argmax(g.input("x", shape=(2, 3)), axis=1).rename("i")
     g.check()
     assert serialize.loads(serialize.dumps(g)).nx.nodes[1]["attrs"] == {"axis": (1,), "keepdims": False}
+
+
+def test_unsaveable_data_is_an_error_not_a_silent_loss(tmp_path):
+    g, y, wrt, _ = demos.apple()
+    g.nx.nodes[y.id]["colour"] = "red"
+    with pytest.raises(rg.GraphError, match=r"node 4 'price'.*'colour'"):
+        g.save(tmp_path / "g.json")
+    del g.nx.nodes[y.id]["colour"]
+    g.outputs = {1: y}
+    with pytest.raises(rg.GraphError, match=r"outputs.*key 1 is not a string"):
+        g.save(tmp_path / "g.json")
+    assert not (tmp_path / "g.json").exists()
+
+
+def test_a_compiled_steps_graph_round_trips():
+    g, y, wrt, feeds = demos.mlp()
+    step = rg.compile(y, wrt=wrt)
+    g2 = serialize.loads(serialize.dumps(step.graph))
+    assert serialize.dumps(g2) == serialize.dumps(step.graph)
+    grads = [Tensor(g2, n) for n in step.plan.programs["backward"].results]
+    dout = g2.tensor(step.graph.nx.nodes[step.plan.options["dout"]]["name"])
+    got = rg.compile(grads)(**feeds, **{dout.name: 1.0})
+    step.forward(**feeds)
+    for a, b in zip(got, step.backward()):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
