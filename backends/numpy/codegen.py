@@ -6,6 +6,7 @@ escaped comments."""
 from __future__ import annotations
 
 import linecache
+import sys
 from typing import Any
 
 import numpy as np
@@ -93,8 +94,6 @@ def _finite_line(G: Any, nid: int) -> str:
 
 
 def _finite_checker(graph: Graph) -> Any:
-    import sys
-
     def _finite(value: Any, nid: int) -> None:
         if not np.all(np.isfinite(value)):
             operands = sys._getframe(1).f_locals  # the generated function's v<id> values, to say which were finite
