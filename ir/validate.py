@@ -26,7 +26,7 @@ from .apply import declare
 from .dtypes import as_dtype
 from .errors import GraphError
 from .graph import Graph
-from .registry import Aval, all_ops
+from .registry import Aval, get
 from .tensor import Tensor
 
 FORMAT = "revgraph.graph"
@@ -183,9 +183,13 @@ def _node_record(i: int, rec: Any, budget: list) -> tuple[int, dict]:
     required = {"id", "op", "name", "shape", "dtype", "attrs", "adjoint"} | ({"value", "weak"} if is_const else set())
     allowed = required | {"role", "grad_of"}
     _exact_keys(rec, frozenset(allowed), where, required, nid)
-    if not isinstance(op, str) or (op not in ("input", "constant") and (len(op) > 64 or op not in all_ops())):
-        detail = "is not an op name" if not isinstance(op, str) or len(op) > 64 else _unknown_op(op)
-        raise _err(where, "op", f"{_short(op)} {detail}", nid)
+    if not isinstance(op, str) or len(op) > 64:
+        raise _err(where, "op", f"{_short(op)} is not an op name", nid)
+    if op not in ("input", "constant"):
+        try:
+            get(op)
+        except GraphError as exc:  # "unknown op 'mull'; did you mean mul?"
+            raise _err(where, "op", str(exc), nid) from None
     data = {"op": op, "name": name,
             "shape": decode_shape(rec["shape"], where, "shape", allow_none=not is_const, node=nid),
             "dtype": decode_dtype(rec["dtype"], where, "dtype", nid)}
@@ -207,16 +211,6 @@ def _node_record(i: int, rec: Any, budget: list) -> tuple[int, dict]:
         data["value"] = _constant(rec["value"], weak, data, where, nid, budget)
         data["weak"] = weak
     return nid, data
-
-
-def _unknown_op(op: str) -> str:
-    from .registry import get
-
-    try:
-        get(op)
-    except GraphError as exc:
-        return f"is not a registered op ({exc})"
-    return "is not a registered op"
 
 
 def _constant(v: Any, weak: bool, node: dict, where: str, nid: int, budget: list) -> Any:
@@ -343,7 +337,7 @@ def _check_node(G: nx.MultiDiGraph, nid: int, i: int) -> None:
         if operands:
             raise _err(where, "edges", f"a {d['op']} node takes no operands, it has {len(operands)}", nid)
         return
-    opdef = all_ops()[d["op"]]
+    opdef = get(d["op"])
     try:
         opdef.check_arity(len(operands))
     except GraphError as exc:
