@@ -373,3 +373,12 @@ def test_a_compiled_steps_graph_round_trips():
     step.forward(**feeds)
     for a, b in zip(got, step.backward()):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_a_huge_constant_is_refused_before_anything_is_allocated():
+    g = rg.Graph("c")
+    g.constant(np.ones(2)).rename("k")
+    doc = _doc(g)
+    _node(doc, "k")["shape"] = _node(doc, "k")["value"]["shape"] = [2 ** 40, 2 ** 20]
+    with pytest.raises(rg.GraphError, match=r"node 0 'k', key 'value.data'.*exceed max_constant_bytes"):
+        _load(doc)
