@@ -81,7 +81,7 @@ def mutated_docs(draw):
         if action == "delete":
             del container[key]
         elif action == "replace":
-            container[key] = draw(json_values)
+            container[key] = copy.deepcopy(draw(json_values))  # SPECIAL holds shared dicts and lists
         elif action == "wrap":
             container[key] = draw(st.sampled_from([[container[key]], {"tuple": [container[key]]}, {"x": container[key]}]))
         elif isinstance(container, list):

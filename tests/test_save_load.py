@@ -4,7 +4,6 @@ validation that names the offending entry."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import numpy as np
