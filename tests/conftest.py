@@ -1,12 +1,16 @@
 """Shared test settings. Helpers (the op table, numeric differentiation) live in
-tests/ beside the tests, importable because pyproject puts tests/ on the path."""
+tests/ beside the tests, importable because pyproject puts tests/ on the path.
+
+Hypothesis profiles: ``default`` keeps the property suite small enough for CI;
+``thorough`` runs 50x more examples (``pytest --hypothesis-profile=thorough``)."""
 
 import os
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-# Hypothesis profiles: `default` is CI-sized; `thorough` is for a long run before closing an issue:
-#   HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_fuzz_*.py   (or --hypothesis-profile=thorough)
-settings.register_profile("default", max_examples=100)
-settings.register_profile("thorough", max_examples=5000)
+PROPERTY_EXAMPLES = 200
+_common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("default", max_examples=PROPERTY_EXAMPLES, **_common)
+settings.register_profile("thorough", max_examples=50 * PROPERTY_EXAMPLES, **_common)
+# HYPOTHESIS_PROFILE=thorough works too (the README's fuzzing command uses it).
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
