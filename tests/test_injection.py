@@ -110,3 +110,29 @@ def test_hostile_string_attributes_are_refused():
     with pytest.raises(rg.GraphError, match=r"key 'attrs'"):
         serialize.loads(json.dumps(doc))
     assert y.name == "s"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_hostile_names_render_to_dot_and_svg(tmp_path, monkeypatch):
+    """The graphviz backend (issue 4) draws the same hostile graph, with values and a highlighted
+    check_finite error, and writes nothing but the pictures asked for."""
+    monkeypatch.chdir(tmp_path)
+    g, xs, loss = hostile_graph()
+    feeds = {name: np.full(2, float(i)) for i, name in enumerate(HOSTILE)}
+    step = rg.compile(loss, wrt=xs)
+    step.forward(**feeds)
+    step.backward()
+    for which in ("forward", "adjoint", "joint"):
+        rg.render(step, f"{which}.svg", which=which, values=True)
+        rg.render(step, f"{which}.dot", which=which)
+    svg = (tmp_path / "joint.svg").read_text()
+    assert "<script>" not in svg and "</b><script>" not in svg, "markup in names is escaped"
+    assert "&lt;/b&gt;&lt;script&gt;" in svg, "the name is still shown"
+    bad = rg.log(xs[0] - xs[0]).rename('log"); os.system("touch PWNED")#')
+    with pytest.raises(FloatingPointError) as info:
+        rg.compile(rg.sum(bad), check_finite=True)(**feeds)
+    dot = rg.to_dot(info.value.node, highlight=info.value)
+    rg.render(info.value.node, "error.svg", highlight=info.value)
+    assert "PWNED" in dot.source  # as data, in a label
+    expected = {f"{w}.{ext}" for w in ("forward", "adjoint", "joint") for ext in ("svg", "dot")} | {"error.svg"}
+    assert set(os.listdir(tmp_path)) == expected, "only the pictures were written"
