@@ -98,7 +98,7 @@ class CompiledStep(_Compiled):
     So the stateful pair is for one caller at a time: a second ``forward`` replaces
     the first one's residuals. ``value_and_grad(**feeds, dout=...)`` is the stateless
     one-shot form, safe to call from many threads at once (as is a function compiled
-    without ``wrt``, which keeps no state between calls).
+    without ``wrt``: its results depend only on its feeds).
 
     >>> value, grads = step.value_and_grad(x=xb, t=tb, W1=W1, b1=b1)
     """
