@@ -38,7 +38,7 @@ def _lower(plan: Plan, backend: str) -> Lowered:
 
 
 def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, backend: str = "numpy",
-            optimize: bool = True) -> Any:
+            optimize: bool = True, check_finite: bool = False) -> Any:
     """Compile ``outputs`` (a Tensor, list/tuple or dict of Tensors) into a callable.
 
     Without ``wrt``: ``f(**feeds)`` returns the outputs in the structure given.
@@ -50,17 +50,22 @@ def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, 
     >>> step = rg.compile(price, wrt=[apple, tax])
     >>> step.forward(apple=100, apple_num=2, tax=1.1)
     >>> step.backward()
+
+    ``check_finite=True`` checks every op's result (forward and backward): the first NaN or
+    Inf raises FloatingPointError naming the op, the node and its operands (``err.node``).
+    Off by default, and then the generated code holds no checks.
     """
+    options = {"optimize": optimize, **({"check_finite": True} if check_finite else {})}
     flat, rebuild = flatten(outputs)
     graph = _common_graph(flat)
     with _cyclic_gc_paused():
         if wrt is None:
-            return _compile_function(graph, flat, rebuild, backend, optimize)
+            return _compile_function(graph, flat, rebuild, backend, options)
         if len(flat) != 1:
             raise GraphError(f"rg.compile with wrt= needs one output to differentiate (got {len(flat)}); "
                              "sum them into one loss, or compile rg.grad(...) tensors without wrt")
         wrt_list = [wrt] if isinstance(wrt, Tensor) else list(wrt)
-        return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend, optimize)
+        return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend, options)
 
 
 @contextlib.contextmanager
@@ -86,27 +91,31 @@ def _optimize(work: Any, roots: list[int], protected: list[int], optimize: bool)
 
 
 def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str,
-                      optimize: bool, own: bool = False) -> CompiledFunction:
+                      options: dict, own: bool = False) -> CompiledFunction:
     ids = [t.id for t in flat]
+    optimize = options["optimize"]
     if optimize and not own:  # the passes edit the graph: work on a copy, never on the user's
         graph = graph.copy()
     ids, stats = _optimize(graph, ids, [], optimize)
     order = topological(graph, ancestors(graph, ids))
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
-    plan = Plan(graph, {"call": Program("call", params, body, ids)}, options={"stats": stats})
-    _plan_memory(plan, optimize)
+    plan = Plan(graph, {"call": Program("call", params, body, ids)}, options={**options, "stats": stats})
+    _plan_memory(plan)
     return CompiledFunction(plan, _lower(plan, backend), rebuild)
 
 
-def _plan_memory(plan: Plan, optimize: bool) -> None:
-    """Liveness and frees always; writing into dying operands' buffers only when optimising."""
+def _plan_memory(plan: Plan) -> None:
+    """Liveness and frees always; writing into dying operands' buffers only when optimising, and
+    not under check_finite (its error names the operands' values, which must still be there)."""
+    inplace = plan.options["optimize"] and not plan.options.get("check_finite")
     for name, program in plan.programs.items():
-        plan.memory[name] = plan_program(plan.graph, program, inplace=optimize)
+        plan.memory[name] = plan_program(plan.graph, program, inplace=inplace)
 
 
 def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,
-                  optimize: bool) -> CompiledStep:
+                  options: dict) -> CompiledStep:
+    optimize = options["optimize"]
     for w in wrt:
         if not isinstance(w, Tensor) or w.graph is not graph:
             raise GraphError(f"wrt must hold tensors of graph {graph.name!r}; got {w!r}")
@@ -142,17 +151,16 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
                    [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads], boxed=True)
     plan = Plan(work, {"forward": fwd, "backward": back},
                 options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
-                         "single": single, "stats": stats,
-                         "recomputed": recomputed})
-    _plan_memory(plan, optimize)
+                         "single": single, "stats": stats, "recomputed": recomputed, **options})
+    _plan_memory(plan)
     step = CompiledStep(plan, _lower(plan, backend))
     if y.shape == () and len(work) <= FUSE_MAX_NODES:
-        step._fuse = lambda: _compile_fused(graph, y, wrt, single, backend, optimize)
+        step._fuse = lambda: _compile_fused(graph, y, wrt, single, backend, options)
     return step
 
 
 def _compile_fused(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,
-                   optimize: bool) -> CompiledFunction:
+                   options: dict) -> CompiledFunction:
     """One program computing the value and the gradients for ``dout = 1`` (what
     ``step.value_and_grad()`` runs; compiled on its first use). The seed is then a constant 1,
     so the simplifier removes the multiplications by it, and there is one call, not two."""
@@ -160,7 +168,7 @@ def _compile_fused(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backe
     y2 = Tensor(work, y.id)
     grads = grad(y2, [Tensor(work, w.id) for w in wrt])
     rebuild = (lambda vals: (vals[0], vals[1])) if single else (lambda vals: (vals[0], vals[1:]))
-    return _compile_function(work, [y2, *grads], rebuild, backend, optimize, own=True)
+    return _compile_function(work, [y2, *grads], rebuild, backend, options, own=True)
 
 
 def flatten(outputs: Any) -> tuple[list[Tensor], Callable[[list], Any]]:
