@@ -113,3 +113,14 @@ def test_backward_takes_its_arguments_boxed_and_empties_the_list():
     step.backward()
     with pytest.raises(RuntimeError, match="forward"):
         step.backward()
+
+
+def test_check_finite_turns_off_inplace_writes_so_the_error_can_show_the_operands():
+    g = rg.Graph()
+    x = g.input("x", (30, 40))
+    y = rg.sum(rg.log(rg.exp(x) - 1.0))  # log(0) at x = 0
+    step = rg.compile(y, wrt=x, check_finite=True)
+    assert all(not p["inplace"] for p in step.memory_plan()["programs"].values()), step.memory_plan()
+    assert "out=" not in step.source
+    with np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
+        step.forward(x=np.zeros((30, 40)))
