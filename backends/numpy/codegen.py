@@ -56,7 +56,7 @@ def safe_text(text: Any, limit: int = 40) -> str:
 
 
 def _describe_operand(graph: Graph, nid: int) -> str:
-    d = graph.nx.nodes[nid]
+    d = graph.nx._node[nid]
     if d["op"] == "constant" and d.get("weak"):
         return repr(d["value"])
     return safe_text(d["name"], 24)
@@ -79,13 +79,21 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
     frees = memory.frees if memory is not None else {}
     lines += [_finite_line(G, p) for p in program.params if check and _is_float(G, p)]
     line_nodes = {}
+    shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
+
+    def describe(o: int) -> str:
+        text = shown.get(o)
+        if text is None:
+            text = shown[o] = _describe_operand(graph, o)
+        return text
+
     for nid in program.body:
         d = G._node[nid]
         operands = graph.operands(nid)
-        args = [var(o) for o in operands]
+        args = [f"v{o}" for o in operands]
         text = inplace_expression(d["op"], args, d["attrs"], var(inplace[nid])) if nid in inplace else None
-        code = f"    {var(nid)} = {text or expression(d['op'], args, d['attrs'])}"
-        what = f"{d['op']}({', '.join(_describe_operand(graph, o) for o in operands)})"
+        code = f"    v{nid} = {text or expression(d['op'], args, d['attrs'])}"
+        what = f"{d['op']}({', '.join([describe(o) for o in operands])})"
         lines.append(f"{code.ljust(COMMENT_COLUMN)}  # {safe_text(d['name'])} = {what}")
         line_nodes[len(lines)] = nid
         if check and _is_float(G, nid):
