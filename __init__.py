@@ -14,7 +14,10 @@ from .ir.ops import PUBLIC as _OPS
 from .compiler import compile, grad
 from .compiler.gradcheck import GradcheckReport, gradcheck
 from . import backends  # noqa: F401  (registers the numpy backend)
+from .backends.graphviz import render, to_dot
 
 __version__ = "0.1.0"
 
-__all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", "gradcheck", "GradcheckReport", *_OPS]
+__all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", "gradcheck",
+           "GradcheckReport", *_OPS]
+__all__ += ["to_dot", "render"]
