@@ -11,5 +11,6 @@ with the NumPy backend's kernels; see docs/static-vs-dynamic.md.
 
 from .mode import enable_grad, is_recording, no_grad
 from .variable import Node, Variable, as_variable
+from .record import Recorded, record
 
-__all__ = ["Variable", "Node", "as_variable", "no_grad", "enable_grad", "is_recording"]
+__all__ = ["Variable", "Node", "as_variable", "no_grad", "enable_grad", "is_recording", "record", "Recorded"]

@@ -208,6 +208,12 @@ class Variable:
 
         backward(self, retain_grad=retain_grad, create_graph=create_graph)
 
+    def _rg_scene(self, values: bool = False) -> dict:
+        """What the drawing core needs to picture the recorded graph (``rg.to_dot(variable)`` calls this)."""
+        from .record import scene
+
+        return scene(self, values)
+
     def cleargrad(self) -> None:
         """Forget the gradient accumulated so far."""
         self.grad = None
