@@ -23,7 +23,7 @@ import numpy as np
 from ..ir.errors import GraphError
 from ..ir.ops.internal import unbroadcast
 from ..ir.registry import OpDef
-from .mode import enable_grad, no_grad
+from .mode import MODE
 from .variable import Node, Variable
 
 # (op name, arity) -> (opdef, per-operand VJP rules): `vjp_rule` builds a closure for variadic ops.
@@ -46,8 +46,12 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
         y.grad = Variable(np.ones(y.data.shape, y.data.dtype))
     if y.creator is None:
         return
-    with enable_grad() if create_graph else no_grad():
+    saved = MODE.recording  # what `with no_grad()` / `enable_grad()` do, without a generator per call
+    MODE.recording = create_graph
+    try:
         _walk(y.creator, retain_grad)
+    finally:
+        MODE.recording = saved
 
 
 def _walk(start: Node, retain_grad: bool) -> None:
@@ -64,7 +68,7 @@ def _walk(start: Node, retain_grad: bool) -> None:
         entry = _RULES.get((node.opdef.name, len(inputs)))
         rules = entry[1] if entry is not None and entry[0] is node.opdef else _rules(node.opdef, len(inputs))
         for x, rule in zip(inputs, rules):
-            if rule is None or type(x) is not Variable and not isinstance(x, Variable) or x.data.dtype.kind != "f":
+            if rule is None or not isinstance(x, Variable) or x.data.dtype.kind != "f":
                 continue
             gx = rule(g, out, *inputs, **attrs)
             if gx is None:

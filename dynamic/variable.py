@@ -102,37 +102,63 @@ class _DynamicFrontend:
     """Computes at once with the NumPy kernels and records the creating op."""
 
     def apply(self, opdef: OpDef, operands: tuple, attrs: dict) -> "Variable":
+        # The hot path: no attributes, Variables and Python numbers only (what operators and VJP rules
+        # mostly do). Anything else takes the general path below; both end in _finish.
+        if not attrs and len(operands) == 2:
+            a, b = operands
+            ta, tb = type(a), type(b)
+            if ta is Variable and tb is Variable:
+                va, vb = a.data, b.data
+                ga, gb = a.generation, b.generation
+                plan = _PLANS.get((opdef.name, va.shape, va.dtype, vb.shape, vb.dtype))
+                if plan is not None and plan[0] is opdef:
+                    return _finish(opdef, plan, plan[1](va, vb), operands, ga if ga > gb else gb, None)
+            elif ta is Variable and (tb is float or tb is int):
+                va = a.data
+                plan = _PLANS.get((opdef.name, va.shape, va.dtype, tb))
+                if plan is not None and plan[0] is opdef:
+                    return _finish(opdef, plan, plan[1](va, b), operands, a.generation, None)
+            elif tb is Variable and (ta is float or ta is int):
+                vb = b.data
+                plan = _PLANS.get((opdef.name, ta, vb.shape, vb.dtype))
+                if plan is not None and plan[0] is opdef:
+                    return _finish(opdef, plan, plan[1](a, vb), operands, b.generation, None)
+        elif not attrs and len(operands) == 1 and type(operands[0]) is Variable:
+            a = operands[0]
+            va = a.data
+            plan = _PLANS.get((opdef.name, va.shape, va.dtype))
+            if plan is not None and plan[0] is opdef:
+                return _finish(opdef, plan, plan[1](va), operands, a.generation, None)
+        return self._general(opdef, operands, attrs)
+
+    def _general(self, opdef: OpDef, operands: tuple, attrs: dict) -> "Variable":
         name = attrs.pop("name", None) if attrs else None
         values = []
-        sig: list = [opdef.name]
+        sig: list = [opdef.name]  # the same key layout as the hot path above
         generation = 0
         converted = False
         for o in operands:
-            t = type(o)
-            if t is Variable or isinstance(o, Variable):
+            if isinstance(o, Variable):
                 d = o.data
                 values.append(d)
                 sig.append(d.shape)
                 sig.append(d.dtype)
                 if o.generation > generation:
                     generation = o.generation
-            elif t is float or t is int or t is bool:
-                values.append(o)
-                sig.append(t)
-            else:
-                v = _plain(o)
+                continue
+            v = _plain(o)
+            values.append(v)
+            if type(v) is _ndarray:
                 converted = True
-                values.append(v)
-                if type(v) is _ndarray:
-                    sig.append(v.shape)
-                    sig.append(v.dtype)
-                else:
-                    sig.append(type(v))
-        key = None
+                sig.append(v.shape)
+                sig.append(v.dtype)
+            else:
+                converted = converted or v is not o
+                sig.append(type(v))
         if attrs:
             sig.append(tuple(attrs.items()))
         try:
-            key = tuple(sig)
+            key: Optional[tuple] = tuple(sig)
             plan = _PLANS.get(key)
         except TypeError:  # an unhashable attribute (a slice before Python 3.12): no caching
             key, plan = None, None
@@ -142,22 +168,32 @@ class _DynamicFrontend:
                 if len(_PLANS) >= _PLANS_MAX:
                     _PLANS.clear()
                 _PLANS[key] = plan
-        out = plan[1](*values)
-        if type(out) is not _ndarray:  # NumPy returns scalars for 0-d results; .data is always an array
-            out = _asarray(out)
-        var = Variable.__new__(Variable)
-        var.data = out
-        var.name = name
-        var.grad = None
-        if MODE.recording:
-            inputs = operands if not converted else tuple(
-                o if isinstance(o, Variable) else v for o, v in zip(operands, values))
-            var.creator = Node(opdef, plan[2], inputs, var, generation)
-            var.generation = generation + 1
-        else:
-            var.creator = None
-            var.generation = 0
-        return var
+        inputs = operands if not converted else tuple(
+            o if isinstance(o, Variable) else v for o, v in zip(operands, values))
+        return _finish(opdef, plan, plan[1](*values), inputs, generation, name)
+
+
+def _finish(opdef: OpDef, plan: tuple, out: Any, inputs: tuple, generation: int, name: Optional[str]) -> "Variable":
+    """Wrap a kernel's result and, while recording, give it its creator."""
+    if type(out) is not _ndarray:  # NumPy returns scalars for 0-d results; .data is always an array
+        out = _asarray(out)
+    var = _new_variable(Variable)
+    var.data = out
+    var.name = name
+    var.grad = None
+    if MODE.recording:
+        node = _new_node(Node)
+        node.opdef = opdef
+        node.attrs = plan[2]
+        node.inputs = inputs
+        node._output = _ref(var)
+        node.generation = generation
+        var.creator = node
+        var.generation = generation + 1
+    else:
+        var.creator = None
+        var.generation = 0
+    return var
 
 
 # -- Variable -------------------------------------------------------------------------------------------
@@ -345,3 +381,7 @@ _install_operators()
 def as_variable(x: Any) -> Variable:
     """``x`` itself if it is a Variable, else a new leaf Variable wrapping it."""
     return x if isinstance(x, Variable) else Variable(x)
+
+
+_new_variable = Variable.__new__
+_new_node = Node.__new__
