@@ -37,7 +37,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import runpy
     from pathlib import Path
 
-    from .compare import compare
+    from .compare import compare, write_markdown
 
     path, func = args.target, "model"
     if ":" in args.target and not args.target.endswith(".py"):
@@ -58,7 +58,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     report.name = f"{Path(path).name}:{func}"
     print(report)
     if args.markdown:
-        Path(args.markdown).write_text(report.to_markdown(), encoding="utf-8")
+        write_markdown(report, args.markdown)
         print(f"wrote {args.markdown}")
     if args.svg:
         from . import render
@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "WRT, the names to differentiate.")
     cmp_.add_argument("target", metavar="FILE.py[:FUNCTION]", help="the file and function to compare")
     cmp_.add_argument("--repeat", type=int, default=20, help="timed samples per engine (default: 20)")
-    cmp_.add_argument("--markdown", metavar="OUT.md", help="also write the table as Markdown")
+    cmp_.add_argument("--markdown", metavar="OUT.md", help="also write the table as Markdown (an existing file "
+                      "gets its section for this function replaced, or appended)")
     cmp_.add_argument("--svg", metavar="DIR", help="draw static-forward.svg, static-adjoint.svg and dynamic.svg")
     cmp_.set_defaults(func=cmd_compare)
     return parser

@@ -27,7 +27,7 @@ from .ir.trace import trace
 
 # Tolerance by dtype: the engines run the same kernels, so only summation order may differ.
 RTOL = {np.dtype("float64"): 1e-10, np.dtype("float32"): 1e-4, np.dtype("float16"): 1e-2}
-SAMPLE_SECONDS = 2e-3  # a timed sample repeats the step until it lasts about this long
+SAMPLE_SECONDS = 5e-3  # a timed sample repeats the step until it lasts about this long
 
 
 @dataclass
@@ -170,6 +170,25 @@ def compare(fn: Callable[..., Any], wrt: Union[None, str, Sequence[str]] = None,
         step=step, dynamic_output=check.dynamic_loss)
 
 
+def write_markdown(report: ComparisonReport, path: Any) -> None:
+    """Write ``report.to_markdown()`` to ``path`` between the markers ``<!-- revgraph compare NAME -->`` and
+    ``<!-- end revgraph compare -->``: a file that already holds that section (a doc) gets it replaced in
+    place, any other existing file gets it appended, a new file holds just the section."""
+    from pathlib import Path
+
+    path = Path(path)
+    start, end = f"<!-- revgraph compare {report.name} -->", "<!-- end revgraph compare -->"
+    section = f"{start}\n{report.to_markdown()}{end}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in text and end in text[text.index(start):]:
+        i = text.index(start)
+        j = text.index(end, i) + len(end)
+        text = text[:i] + section + text[j:]
+    else:
+        text = (text.rstrip("\n") + "\n\n" if text else "") + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 # -- inputs -----------------------------------------------------------------------------------------------
 def _loss_of(graph: Any, name: str) -> Any:
     from .ir.tensor import Tensor
@@ -219,11 +238,14 @@ def _steps(step: Any, fn: Callable, feeds: dict, wrt: list[str]) -> tuple[Callab
 
 
 def _steps_per_sample(*steps: Callable) -> int:
-    start = time.perf_counter()
+    """How many steps make a sample of about SAMPLE_SECONDS for the faster engine (best of three calls)."""
+    fastest = float("inf")
     for s in steps:
-        s()
-    fastest = max(time.perf_counter() - start, 1e-9) / len(steps)
-    return max(1, min(1000, math.ceil(SAMPLE_SECONDS / fastest)))
+        for _ in range(3):
+            start = time.perf_counter()
+            s()
+            fastest = min(fastest, time.perf_counter() - start)
+    return max(1, min(1000, math.ceil(SAMPLE_SECONDS / max(fastest, 1e-9))))
 
 
 def _interleaved(static_step: Callable, dynamic_step: Callable, number: int, repeat: int) -> tuple[list, list]:

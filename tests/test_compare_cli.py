@@ -47,3 +47,18 @@ def test_compare_mistakes(tmp_path, capsys):
     assert "no file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["compare"])
+
+
+def test_markdown_section_is_replaced_in_place(tmp_path):
+    src = tmp_path / "tiny.py"
+    src.write_text(TINY)
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Title\n\nbefore\n")
+    assert main(["compare", f"{src}:loss", "--repeat", "1", "--markdown", str(doc)]) == 0
+    first = doc.read_text()
+    assert first.startswith("# Title\n\nbefore\n\n<!-- revgraph compare tiny.py:loss -->")
+    doc.write_text(first + "\nafter\n")
+    assert main(["compare", f"{src}:loss", "--repeat", "1", "--markdown", str(doc)]) == 0
+    second = doc.read_text()
+    assert second.count("<!-- revgraph compare tiny.py:loss -->") == 1 and second.endswith("\nafter\n")
+    assert second.count("| step (forward + backward), median |") == 1
