@@ -288,7 +288,9 @@ class Variable:
         return int(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """``np.asarray(variable)``: the value (not recorded: ops on it are plain NumPy)."""
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy and data is self.data else data
 
     def __repr__(self) -> str:
         if self.data.ndim == 0:
