@@ -98,3 +98,9 @@ def test_user_mistakes():
         rg.compare(mlp, wrt="t", **mlp_feeds())
     with pytest.raises(rg.GraphError, match="repeat"):
         rg.compare(mlp, repeat=0, **mlp_feeds())
+
+
+def test_float32_models_compare_with_a_float32_tolerance():
+    feeds = {k: (v.astype(np.float32) if v.dtype.kind == "f" else v) for k, v in mlp_feeds().items()}
+    report = rg.compare(mlp, wrt=["W1", "W2"], repeat=1, **feeds)
+    assert report.agree and report.rtol == 1e-4
