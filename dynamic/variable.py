@@ -102,34 +102,39 @@ class _DynamicFrontend:
     """Computes at once with the NumPy kernels and records the creating op."""
 
     def apply(self, opdef: OpDef, operands: tuple, attrs: dict) -> "Variable":
-        # The hot path: no attributes, Variables and Python numbers only (what operators and VJP rules
-        # mostly do). Anything else takes the general path below; both end in _finish.
-        if not attrs and len(operands) == 2:
-            a, b = operands
-            ta, tb = type(a), type(b)
-            if ta is Variable and tb is Variable:
-                va, vb = a.data, b.data
-                ga, gb = a.generation, b.generation
-                plan = _PLANS.get((opdef.name, va.shape, va.dtype, vb.shape, vb.dtype))
-                if plan is not None and plan[0] is opdef:
-                    return _finish(opdef, plan, plan[1](va, vb), operands, ga if ga > gb else gb, None)
-            elif ta is Variable and (tb is float or tb is int):
+        try:
+            # The hot path: no attributes, Variables and Python numbers only (what operators and VJP rules
+            # mostly do). Anything else takes the general path below; both end in _finish.
+            if not attrs and len(operands) == 2:
+                a, b = operands
+                ta, tb = type(a), type(b)
+                if ta is Variable and tb is Variable:
+                    va, vb = a.data, b.data
+                    ga, gb = a.generation, b.generation
+                    plan = _PLANS.get((opdef.name, va.shape, va.dtype, vb.shape, vb.dtype))
+                    if plan is not None and plan[0] is opdef:
+                        return _finish(opdef, plan, plan[1](va, vb), operands, ga if ga > gb else gb, None)
+                elif ta is Variable and (tb is float or tb is int):
+                    va = a.data
+                    plan = _PLANS.get((opdef.name, va.shape, va.dtype, tb))
+                    if plan is not None and plan[0] is opdef:
+                        return _finish(opdef, plan, plan[1](va, b), operands, a.generation, None)
+                elif tb is Variable and (ta is float or ta is int):
+                    vb = b.data
+                    plan = _PLANS.get((opdef.name, ta, vb.shape, vb.dtype))
+                    if plan is not None and plan[0] is opdef:
+                        return _finish(opdef, plan, plan[1](a, vb), operands, b.generation, None)
+            elif not attrs and len(operands) == 1 and type(operands[0]) is Variable:
+                a = operands[0]
                 va = a.data
-                plan = _PLANS.get((opdef.name, va.shape, va.dtype, tb))
+                plan = _PLANS.get((opdef.name, va.shape, va.dtype))
                 if plan is not None and plan[0] is opdef:
-                    return _finish(opdef, plan, plan[1](va, b), operands, a.generation, None)
-            elif tb is Variable and (ta is float or ta is int):
-                vb = b.data
-                plan = _PLANS.get((opdef.name, ta, vb.shape, vb.dtype))
-                if plan is not None and plan[0] is opdef:
-                    return _finish(opdef, plan, plan[1](a, vb), operands, b.generation, None)
-        elif not attrs and len(operands) == 1 and type(operands[0]) is Variable:
-            a = operands[0]
-            va = a.data
-            plan = _PLANS.get((opdef.name, va.shape, va.dtype))
-            if plan is not None and plan[0] is opdef:
-                return _finish(opdef, plan, plan[1](va), operands, a.generation, None)
-        return self._general(opdef, operands, attrs)
+                    return _finish(opdef, plan, plan[1](va), operands, a.generation, None)
+            return self._general(opdef, operands, attrs)
+        except GraphError:
+            raise
+        except (ValueError, TypeError, IndexError) as exc:  # from inside a NumPy kernel (labels out of range...)
+            raise _kernel_error(opdef, operands, exc) from exc
 
     def _general(self, opdef: OpDef, operands: tuple, attrs: dict) -> "Variable":
         name = attrs.pop("name", None) if attrs else None
@@ -171,6 +176,14 @@ class _DynamicFrontend:
         inputs = operands if not converted else tuple(
             o if isinstance(o, Variable) else v for o, v in zip(operands, values))
         return _finish(opdef, plan, plan[1](*values), inputs, generation, name)
+
+
+def _kernel_error(opdef: OpDef, operands: tuple, exc: Exception) -> GraphError:
+    described = []
+    for o in operands:
+        v = o.data if isinstance(o, Variable) else o
+        described.append(f"{_label(o, v)}: shape {fmt(np.shape(v))} {np.result_type(v)}")
+    return GraphError(f"{opdef.name} with operands ({', '.join(described)}) failed while computing: {exc}")
 
 
 def _finish(opdef: OpDef, plan: tuple, out: Any, inputs: tuple, generation: int, name: Optional[str]) -> "Variable":

@@ -218,3 +218,10 @@ def test_variable_basics():
     np.testing.assert_array_equal(abs(-x).data, x.data)
     assert isinstance(x.data, np.ndarray) and isinstance(rg.sum(x).data, np.ndarray)
     assert dy.as_variable(x) is x and isinstance(dy.as_variable(1.0), dy.Variable)
+
+
+def test_a_failure_inside_a_kernel_names_the_op():
+    logits = dy.Variable(np.zeros((2, 3)), name="logits")
+    with pytest.raises(rg.GraphError, match=r"softmax_cross_entropy with operands \(Variable 'logits': shape \(2, 3\)"
+                                            r".*labels must lie in \[0, 3\)"):
+        rg.softmax_cross_entropy(logits, np.array([0, 7]))
