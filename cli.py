@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import runpy
 import sys
-from typing import Optional, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
+
+# The pictures `revgraph demo` writes: file stem, view, with values.
+PICTURES = [("forward", "forward", False), ("adjoint", "adjoint", False), ("joint", "joint", False),
+            ("textbook", "forward", True)]
 
 
 def _fmt(value: object) -> str:
@@ -29,6 +35,76 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"{step.graph.name}: forward value and gradients")
     for label, v in zip(labels, [value, *grads]):
         print(f"  {label.ljust(width)} = {_fmt(v)}")
+    _write_pictures(step, Path(args.out))
+    return 0
+
+
+def _write_pictures(step: Any, out: Path) -> None:
+    """Write the demo's pictures as SVG; without Graphviz's `dot`, as .dot files, saying how to get SVG."""
+    from .backends.graphviz import DotNotFound, render
+    from .backends.graphviz.api import INSTALL
+
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        paths = [render(step, out / f"{stem}.svg", which, values=values) for stem, which, values in PICTURES]
+    except DotNotFound:
+        paths = [render(step, out / f"{stem}.dot", which, values=values) for stem, which, values in PICTURES]
+        print(f"Graphviz's `dot` program was not found, so the pictures are .dot files. To get SVG, {INSTALL}; "
+              f"then run `revgraph demo` again, or `dot -Tsvg {paths[-1]} -o {paths[-1].with_suffix('.svg')}`.")
+    print("pictures:")
+    for path in paths:
+        print(f"  {path}")
+
+
+def _load_python(path: Path) -> tuple[Any, Any]:
+    """A Python file defining ``build() -> (outputs, wrt)``."""
+    namespace = runpy.run_path(str(path), run_name="revgraph_model")
+    build = namespace.get("build")
+    if not callable(build):
+        raise SystemExit(f"revgraph render: {path} defines no build() function; define build() -> (outputs, wrt)")
+    result = build()
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise SystemExit(f"revgraph render: build() in {path} returned {type(result).__name__}; "
+                         "return a pair (outputs, wrt), with wrt None or a list of tensors")
+    return result
+
+
+# How `revgraph render` reads each kind of model file, by suffix.
+LOADERS: dict[str, Callable[[Path], tuple[Any, Any]]] = {".py": _load_python}
+
+
+def load_model(path: Path) -> tuple[Any, Any]:
+    """``(outputs, wrt)`` from a model file, by its suffix."""
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise SystemExit(f"revgraph render: cannot read {str(path)!r}; give one of: {', '.join(sorted(LOADERS))}")
+    if not path.is_file():
+        raise SystemExit(f"revgraph render: no such file {str(path)!r}")
+    return loader(path)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .backends.graphviz import render
+    from .compiler import compile
+    from .ir import Tensor
+
+    outputs, wrt = load_model(Path(args.file))
+    flat = [outputs] if isinstance(outputs, Tensor) else list(outputs.values() if isinstance(outputs, dict) else outputs)
+    if not flat or not all(isinstance(t, Tensor) for t in flat):
+        raise SystemExit("revgraph render: build() must return Tensors as outputs")
+    graph = flat[0].graph
+    if args.wrt:
+        wrt = [graph.tensor(name) for name in args.wrt]
+    if args.which == "forward" and not wrt:
+        graph.outputs = flat
+        obj: Any = graph
+    elif not wrt:
+        raise SystemExit(f"revgraph render: --which {args.which} draws gradients: name them with --wrt NAME "
+                         "(or return them from build())")
+    else:
+        obj = compile(flat[0] if len(flat) == 1 else flat, wrt=wrt)
+    path = render(obj, args.output, args.which)
+    print(path)
     return 0
 
 
@@ -78,11 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="revgraph", description="Reverse-mode autodiff as a graph compiler.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run a textbook example: forward value and every gradient",
-                          description="Run a textbook example and print its value and gradients.")
+    demo = sub.add_parser("demo", help="run a textbook example: value, gradients and pictures",
+                          description="Run a textbook example: print its value and gradients, and draw its "
+                                      "forward, adjoint, joint and textbook pictures as SVG.")
     demo.add_argument("name", nargs="?", default="apple_orange", choices=sorted(DEMOS),
                       help="which example (default: apple_orange)")
+    demo.add_argument("--out", default="revgraph-out", metavar="DIR",
+                      help="where to write the pictures (default: ./revgraph-out)")
     demo.set_defaults(func=cmd_demo)
+
+    rend = sub.add_parser("render", help="draw a model's forward, adjoint or joint graph",
+                          description="Draw a model. FILE is a Python file defining build() -> (outputs, wrt).")
+    rend.add_argument("file", metavar="FILE", help="the model: a .py file defining build() -> (outputs, wrt)")
+    rend.add_argument("-o", "--output", required=True, metavar="OUT",
+                      help="the picture to write; the format from its suffix (.svg, .png, .pdf, .dot)")
+    rend.add_argument("--which", default="forward", choices=["forward", "adjoint", "joint"],
+                      help="which graph to draw (default: forward)")
+    rend.add_argument("--wrt", nargs="+", metavar="NAME", help="names of the tensors to differentiate with respect to")
+    rend.set_defaults(func=cmd_render)
     cmp_ = sub.add_parser("compare", help="run a function statically and dynamically: agreement, time, memory",
                           description="Trace and compile FILE's function (static), run it define-by-run (dynamic), "
                                       "check both agree node by node and time them. FILE defines the function "
@@ -98,8 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .ir import FeedError, GraphError
+    from .backends.graphviz import DotNotFound
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (GraphError, FeedError, DotNotFound) as exc:
+        print(f"revgraph {args.command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

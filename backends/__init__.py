@@ -2,3 +2,4 @@
 register themselves with the compiler when imported."""
 
 from . import numpy  # noqa: F401
+from . import graphviz  # noqa: F401  (registers the notebook drawer)

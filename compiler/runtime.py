@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ..ir.errors import FeedError
-from ..ir.graph import Graph
+from ..ir.graph import Graph, mimebundle
 from ..ir.shapes import fmt
 from .feeds import FeedSpec, convert
 from .plan import Lowered, Plan
@@ -30,6 +30,12 @@ class _Compiled:
     def source(self) -> str:
         """The generated Python code, one function per program."""
         return self._lowered.source
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        return mimebundle(self, include, exclude)  # Jupyter: the program's graphs as SVG
+
+    def _repr_svg_(self) -> Optional[str]:
+        return mimebundle(self).get("image/svg+xml")
 
     def _run(self, name: str, args: list) -> Any:
         try:
@@ -71,9 +77,12 @@ class CompiledFunction(_Compiled):
         super().__init__(plan, lowered)
         self._spec = FeedSpec(plan.graph, plan.programs["call"].params)
         self._rebuild = rebuild
+        self.last_feeds: Optional[dict] = None
 
     def __call__(self, **feeds: Any) -> Any:
-        return self._rebuild(list(self._run("call", self._spec.bind(feeds))))
+        result = self._rebuild(list(self._run("call", self._spec.bind(feeds))))
+        self.last_feeds = dict(feeds)  # what the last call was fed, for drawing its values
+        return result
 
     def __repr__(self) -> str:
         p = self.plan.programs["call"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections import defaultdict
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import networkx as nx
 import numpy as np
@@ -30,6 +30,24 @@ import numpy as np
 from .dtypes import as_dtype
 from .errors import GraphError
 from .shapes import Shape, as_shape, fmt
+
+
+# How notebooks draw graphs and compiled programs: ir/ knows no drawing backend, so the
+# graphviz backend registers a function ``(obj, include, exclude) -> mimebundle`` on import.
+_drawer: Optional[Callable[..., dict]] = None
+
+
+def set_drawer(fn: Callable[..., dict]) -> None:
+    """Register the function notebooks use to display graphs and programs (backends/graphviz does)."""
+    global _drawer
+    _drawer = fn
+
+
+def mimebundle(obj: Any, include: Any = None, exclude: Any = None) -> dict:
+    """What a notebook shows for ``obj``: the registered drawer's picture, else its repr."""
+    if _drawer is None:
+        return {"text/plain": repr(obj)}
+    return _drawer(obj, include, exclude)
 
 
 class Graph:
@@ -177,6 +195,12 @@ class Graph:
     def __repr__(self) -> str:
         n_adj = sum(1 for _, a in self.nx.nodes(data="adjoint") if a)
         return f"<revgraph.Graph {self.name!r}: {len(self) - n_adj} forward node(s), {n_adj} adjoint node(s)>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        return mimebundle(self, include, exclude)  # Jupyter: the graph as SVG
+
+    def _repr_svg_(self) -> Optional[str]:
+        return mimebundle(self).get("image/svg+xml")
 
     def describe(self, nid: int) -> str:
         """``mul_3 (mul, shape (2, 3) float32)`` -- how errors name a node."""

@@ -1,0 +1,274 @@
+"""The drawing core: one function from a Graph (plus optional values and per-edge
+gradients) to a ``graphviz.Digraph``. It knows nothing of compiled programs or
+tensors, so any engine that can describe its computation as a Graph -- the
+compiler's steps, or a dynamic tape -- gets the same pictures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+import graphviz
+
+from ...ir.errors import GraphError
+from ...ir.graph import Graph
+from ...ir.registry import all_ops
+from . import style
+from .text import OP_SYMBOLS, attrs_text, esc, label, type_text, value_text
+
+WHICH = ("forward", "adjoint", "joint")
+EdgeKey = tuple  # (operand id, consumer id, operand slot)
+
+
+def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]] = None,
+         values: Optional[Mapping[int, Any]] = None, edge_grads: Optional[Mapping[EdgeKey, Any]] = None,
+         outputs: Sequence[int] = (), output_grads: Optional[Mapping[int, Any]] = None,
+         highlight: Optional[Mapping[int, str]] = None, title: Optional[str] = None) -> graphviz.Digraph:
+    """Draw ``graph`` (restricted to ``nodes``) as a Digraph.
+
+    ``which``: ``"forward"`` (nodes of derivative order 0), ``"adjoint"`` (the adjoint
+    nodes plus the forward values they read, as residuals) or ``"joint"`` (both, each
+    in its own cluster). ``values`` maps node ids to arrays: every edge is labelled with
+    the value flowing along it. ``edge_grads`` maps forward edges ``(u, v, slot)`` to the
+    gradient flowing back along them: the forward view draws each under its edge, in
+    red, on a reversed edge (the textbook figure). ``outputs`` get a double outline (and,
+    with values, an edge out carrying their value and ``output_grads``). ``highlight``
+    maps node ids to a note.
+
+    >>> g = rg.Graph("sq"); x = g.input("x"); y = x * x
+    >>> draw(g, "forward", values={x.id: 3.0, y.id: 9.0}, edge_grads={(x.id, y.id, 0): 3.0, (x.id, y.id, 1): 3.0},
+    ...      outputs=[y.id], output_grads={y.id: 1.0}).render("sq", format="svg")
+    """
+    check_which(which)
+    scene = _Scene(graph, which, nodes, values, edge_grads, outputs, output_grads, highlight or {})
+    return scene.build(title)
+
+
+def check_which(which: str) -> None:
+    if which not in WHICH:
+        raise GraphError(f"which={which!r} is not a view; choose one of {', '.join(map(repr, WHICH))}")
+
+
+class _Scene:
+    """One picture being built: which nodes are shown, as what, with which labels."""
+
+    def __init__(self, graph, which, nodes, values, edge_grads, outputs, output_grads, highlight):
+        self.g, self.G, self.which, self.ops = graph, graph.nx, which, all_ops()
+        self._select(sorted(self.G if nodes is None else set(nodes)))
+        self.values = values
+        self.edge_grads = edge_grads if which == "forward" else None
+        self.outputs = [o for o in outputs if o in self.shown_set]
+        self.output_grads = output_grads or {}
+        self.fan_out_totals = self._fan_out_totals()
+        self.highlight = self._check_highlight(highlight)
+        out_names = [self.G.nodes[o]["name"] for o in outputs if self.G.nodes[o]["adjoint"] == 0]
+        self.out_name = out_names[0] if len(out_names) == 1 else None
+
+    def _select(self, universe: list[int]) -> None:
+        """The nodes of the view, each node's derivative order, and the residuals."""
+        self.order = {n: self.G.nodes[n]["adjoint"] for n in universe}
+        forward = {n for n in universe if self.order[n] == 0}
+        adjoint = {n for n in universe if self.order[n] > 0}
+        if self.which != "forward" and not adjoint:
+            raise GraphError(f"graph {self.g.name!r} has no adjoint nodes to draw in the {self.which} view: "
+                             "differentiate first (rg.grad(y, wrt), or rg.compile(y, wrt=[...])), or draw "
+                             "which='forward'")
+        # Forward values the adjoint nodes read: drawn in the adjoint view as residuals.
+        read = {u for n in adjoint for u in self.G.pred[n] if self.G.nodes[u]["adjoint"] == 0}
+        self.order.update({n: 0 for n in read})
+        self.residual = read if self.which == "adjoint" else set()
+        shown = {"forward": forward, "adjoint": adjoint | read, "joint": forward | adjoint | read}[self.which]
+        self.shown, self.shown_set = sorted(shown), shown
+
+    def _check_highlight(self, highlight: Mapping[int, str]) -> dict[int, str]:
+        for n in highlight:
+            if n not in self.shown_set:
+                where = "the adjoint or joint view" if self.G.nodes[n]["adjoint"] else "the forward or joint view"
+                raise GraphError(f"cannot highlight {self.g.describe(n)}: it is not in the {self.which} view; "
+                                 f"draw {where}")
+        return dict(highlight)
+
+    # -- the whole picture --------------------------------------------------------------
+    def build(self, title: Optional[str]) -> graphviz.Digraph:
+        dot = graphviz.Digraph("revgraph", graph_attr=dict(style.GRAPH), node_attr=style.NODE, edge_attr=style.EDGE)
+        dot.attr(label=label(esc(title if title is not None else self._title())))
+        if self.values is not None:
+            dot.attr("edge", fontsize="12")  # the numbers are the point of the picture
+        if self.which == "joint":
+            dot.attr(newrank="true")  # rank constraints across the two clusters (gradients under their values)
+            self._joint_nodes(dot)
+        else:
+            for n in self.shown:
+                self._node(dot, n)
+        self._edges(dot)
+        if self.which == "joint":
+            self._align(dot)
+        self._legend(dot)
+        return dot
+
+    def _title(self) -> str:
+        what = {"forward": "forward graph", "adjoint": "adjoint graph (the backward pass the compiler emitted)",
+                "joint": "forward (black) and adjoint (coloured) graphs"}[self.which]
+        if self.which == "forward" and self.values is not None:
+            what = "forward values and gradients" if self.edge_grads else "forward values"
+        return f"{self.g.name}: {what}"
+
+    def _joint_nodes(self, dot: graphviz.Digraph) -> None:
+        by_order: dict[int, list[int]] = defaultdict(list)
+        for n in self.shown:
+            by_order[self.order[n]].append(n)
+        for order in sorted(by_order, reverse=True):  # dot stacks later clusters above: forward on top
+            name = "forward" if order == 0 else ("adjoint" if order == 1 else f"adjoint ({_ordinal(order)} derivative)")
+            with dot.subgraph(name=f"cluster_order{order}") as c:
+                c.attr(label=name, color=style.order_color(order), fontcolor=style.order_color(order),
+                       style="rounded")
+                for n in by_order[order]:
+                    self._node(c, n)
+
+    # -- nodes --------------------------------------------------------------------------
+    def _kind(self, n: int) -> str:
+        d = self.G.nodes[n]
+        if n in self.residual and d["op"] != "constant":
+            return "residual"
+        if d.get("role") in ("seed", "zeros"):
+            return d["role"]
+        if d["op"] in ("input", "constant"):
+            return d["op"]
+        if d.get("grad_of"):
+            return "gradient"
+        if d["op"] == "accumulate":
+            return "accumulate"
+        return "output" if n in self.outputs else "op"
+
+    def _node(self, dot: graphviz.Digraph, n: int) -> None:
+        kind = self._kind(n)
+        attrs = style.node_style(kind, self.order[n])
+        if n in self.highlight:
+            attrs = style.highlighted(attrs)
+        dot.node(f"n{n}", label(*self._lines(n, kind)), **attrs)
+
+    def _lines(self, n: int, kind: str) -> list[str]:
+        d = self.G.nodes[n]
+        name = esc(d["name"])
+        if kind in ("input", "residual"):
+            lines = [name] + (["(forward value)"] if kind == "residual" else [])
+        elif kind in ("constant", "zeros"):
+            lines = [name, esc(value_text(d["value"])) if "value" in d else "zeros"]
+        elif kind == "seed":
+            out = esc(self.out_name) if self.out_name else None
+            lines = [name, f"seed ∂{out}/∂{out}" if out else "seed"]
+        else:
+            symbol = OP_SYMBOLS.get(d["op"], d["op"])
+            opdef = self.ops.get(d["op"])  # a graph loaded from elsewhere may name an op we lack: still draw it
+            extra = esc(attrs_text(d["attrs"], opdef.attrs if opdef else {}))
+            lines = [esc(symbol), name, extra]
+            if d["op"] == "accumulate":
+                lines.append(f"sum of {self.G.in_degree(n)} gradients")
+        for w in d.get("grad_of", []):
+            wname = esc(self.G.nodes[w]["name"])
+            lines.append(f"= ∂{esc(self.out_name)}/∂{wname}" if self.out_name else f"= gradient of {wname}")
+        if self.values is not None and n in self.values and not self._value_on_edges(n):
+            lines.append(f"= {esc(value_text(self.values[n]))}")
+        if n in self.fan_out_totals:
+            lines.append(f"Σ∂ = {esc(value_text(self.fan_out_totals[n]))}")
+        if n in self.highlight:
+            lines.append(f"⚠ {esc(self.highlight[n])}")
+        return lines
+
+    def _fan_out_totals(self) -> dict[int, Any]:
+        """For a tensor used more than once, the sum of the gradients its edges carry back."""
+        parts: dict[int, list] = defaultdict(list)
+        for (u, v, _), grad in (self.edge_grads or {}).items():
+            if u in self.shown_set and v in self.shown_set:
+                parts[u].append(grad)
+        return {u: sum(gs[1:], gs[0]) for u, gs in parts.items() if len(gs) > 1}
+
+    def _value_on_edges(self, n: int) -> bool:
+        """Whether an edge drawn out of ``n`` is labelled with its value (else the node shows it).
+        Outputs get such an edge in the forward view; residual reads are unlabelled."""
+        if self.which == "forward" and n in self.outputs:
+            return True
+        return any(v in self.shown_set and not self._is_read(n, v) for v in self.G.succ[n])
+
+    def _is_read(self, u: int, v: int) -> bool:
+        """A residual read: a value of the forward pass (or a lower order) used by an adjoint node."""
+        return self.order[u] < self.order[v] and self.G.nodes[u]["op"] != "constant"
+
+    # -- edges --------------------------------------------------------------------------
+    def _edges(self, dot: graphviz.Digraph) -> None:
+        shown = self.shown_set
+        for v in self.shown:
+            for u, _, slot in sorted(self.G.in_edges(v, keys=True), key=lambda e: e[2]):
+                if u not in shown or v in self.residual:  # residuals are values read, not a computation here
+                    continue
+                ov = self.order[v]
+                kind = "forward" if ov == 0 else ("residual" if self._is_read(u, v) else "adjoint")
+                attrs = style.edge_style(kind, ov)
+                if kind == "residual" and self.which == "adjoint":
+                    attrs["constraint"] = "true"  # each residual just before the node that reads it
+                text = "" if kind == "residual" else self._edge_text(u)
+                if kind == "adjoint" and self.which == "joint":
+                    # Drawn from consumer to operand with the arrow reversed: gradients flow right to left.
+                    dot.edge(f"n{v}", f"n{u}", label(text), dir="back", **attrs)
+                else:
+                    dot.edge(f"n{u}", f"n{v}", label(text), **attrs)
+                grad = None if self.edge_grads is None else self.edge_grads.get((u, v, slot))
+                if grad is not None:
+                    dot.edge(f"n{u}", f"n{v}", label(esc(value_text(grad))), **style.edge_style("gradient", 1))
+        if self.which == "forward" and self.values is not None:
+            self._output_tails(dot)
+
+    def _edge_text(self, u: int) -> str:
+        if self.values is not None and u in self.values:
+            return esc(value_text(self.values[u]))
+        d = self.G.nodes[u]
+        return esc(type_text(d["shape"], d["dtype"]))
+
+    def _output_tails(self, dot: graphviz.Digraph) -> None:
+        for o in self.outputs:
+            if o not in self.values:
+                continue
+            dot.node(f"out{o}", "", shape="point", width="0.08")
+            dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.values[o]))))
+            if self.edge_grads is not None and o in self.output_grads:
+                dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.output_grads[o]))),
+                         **style.edge_style("gradient", 1))
+
+    # -- layout and legend --------------------------------------------------------------
+    def _align(self, dot: graphviz.Digraph) -> None:
+        """Put each total gradient at the rank of the node it is the gradient of (the latest
+        such node when several share it), so each backward pass sits under what it
+        differentiates. From the adjoint pass's book, one entry per derivative order."""
+        anchor: dict[int, int] = {}
+        for order, book in sorted(self.G.graph.get("adjoint", {}).items()):
+            for n, t in book.get("totals", {}).items():
+                if n in self.shown_set and t in self.shown_set and self.order[n] < self.order[t] == order:
+                    anchor[t] = max(anchor.get(t, n), n)
+        for t, n in sorted(anchor.items()):
+            with dot.subgraph() as s:
+                s.attr(rank="same")
+                s.node(f"n{n}")
+                s.node(f"n{t}")
+
+    def _legend(self, dot: graphviz.Digraph) -> None:
+        rows: list[tuple[str, str]] = []
+        if self.which == "forward" and self.values is not None:
+            rows.append((style.BLACK, "black, above: value flowing forward"))
+            if self.edge_grads:
+                rows.append((style.order_color(1), "red, below: gradient flowing back"))
+        elif self.which != "forward":
+            kinds = {self._kind(n) for n in self.shown}
+            rows += [(fill, kind) for kind, fill in [("input", "#dbeafe"), ("constant", "#eeeeee")] if kind in kinds]
+            for k in sorted({self.order[n] for n in self.shown if self.order[n] > 0}):
+                rows.append((style.order_color(k), f"{_ordinal(k)} derivative (adjoint order {k})"))
+            if any(self._is_read(u, v) for u, v in self.G.edges(self.shown) if v in self.shown_set):
+                rows.append((style.GREY, "dashed: a forward value the adjoint reads (residual)"))
+        if self.highlight:
+            rows.append((style.HIGHLIGHT, "highlighted"))
+        if rows:
+            dot.node("legend", style.legend_label(rows), shape="plaintext")
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"

@@ -1,0 +1,86 @@
+"""Label text for pictures: escaping user strings for DOT, and short forms of values and shapes.
+
+Every label is a plain (non-HTML) DOT string that the ``graphviz`` package quotes.
+User text (node names, graph names) passes through :func:`esc` first, so no name
+can end the string, start an HTML label, or trigger a DOT escape such as ``\\N``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import numpy as np
+from graphviz import nohtml
+
+from ...ir.shapes import fmt
+
+# Textbook symbols for the common arithmetic ops; every other op shows its name.
+OP_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "matmul": "@", "neg": "−x", "pow": "xʸ",
+              "accumulate": "Σ"}
+
+
+def esc(text: Any) -> str:
+    r"""Escape user text for a plain DOT label: backslashes doubled (no ``\N``, ``\G``
+    substitutions), newlines kept as line breaks, other control characters shown as
+    ``\xNN`` (they are invalid in SVG), unencodable characters replaced visibly.
+    Quotes are left to the ``graphviz`` package, which quotes every label.
+
+    >>> print(esc(r"a\b"), esc("one\ntwo"))
+    a\\b one\ntwo
+    """
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    shown = "".join(f"\\x{ord(c):02x}" if c not in "\n" and unicodedata.category(c) == "Cc" else c for c in text)
+    return shown.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def label(*lines: str) -> str:
+    """Join already-escaped lines into one label that is never read as HTML."""
+    return nohtml("\\n".join(line for line in lines if line))
+
+
+def value_text(value: Any) -> str:
+    """A value as it flows along an edge: scalars ``%.6g``; arrays of at most 6 elements
+    in full; bigger arrays as shape plus a summary.
+
+    >>> value_text(715.0000000000001)
+    '715'
+    >>> value_text(np.arange(8.0))
+    '(8,) mean 3.5 in [0, 7]'
+    """
+    arr = np.asarray(value)
+    if arr.dtype == bool:
+        arr = arr.astype(np.int64)
+    if arr.ndim == 0:
+        return _num(arr.item())
+    if arr.size <= 6:
+        short = lambda x: _num(x, 4)  # noqa: E731
+        return np.array2string(arr, separator=", ", formatter={"all": short}, max_line_width=10**6).replace("\n", "")
+    if arr.size == 0 or arr.dtype.kind not in "biuf":
+        return f"{fmt(arr.shape)} {arr.dtype}"
+    return f"{fmt(arr.shape)} mean {_num(arr.mean(), 3)} in [{_num(arr.min(), 3)}, {_num(arr.max(), 3)}]"
+
+
+def _num(x: Any, digits: int = 6) -> str:
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    return f"{float(x):.{digits}g}"
+
+
+def type_text(shape: tuple, dtype: Any) -> str:
+    """``(?, 4) float32``: the shape (``?`` = fixed at run time) and the dtype."""
+    return f"{fmt(shape)} {np.dtype(dtype).name}"
+
+
+def attrs_text(attrs: dict, defaults: dict) -> str:
+    """The attributes that differ from the op's defaults, short: ``axis=(0,) keepdims=True``."""
+    parts = []
+    for key, val in attrs.items():
+        try:
+            if key in defaults and bool(defaults[key] == val):
+                continue
+        except Exception:  # an ndarray default compared elementwise: show it
+            pass
+        text = repr(val)
+        parts.append(f"{key}={text if len(text) <= 24 else text[:21] + '...'}")
+    return " ".join(parts)
