@@ -135,7 +135,7 @@ def _edge_gradients(rec: Recorded, node_of: dict) -> None:
 
 def scene(var: Variable, values: bool = False) -> dict:
     """Keyword arguments for the drawing core (``backends.graphviz.draw.draw``) picturing ``var``'s graph."""
-    rec = record(var, name=var.name or "dynamic")
+    rec = record(var, name=f"{var.name} (dynamic)" if var.name else "dynamic")
     args: dict = {"graph": rec.graph, "outputs": rec.outputs}
     if values:
         args.update(values=rec.values, edge_grads=rec.edge_grads,

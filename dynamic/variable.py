@@ -258,7 +258,10 @@ class Variable:
         backward(self, retain_grad=retain_grad, create_graph=create_graph)
 
     def _rg_scene(self, values: bool = False) -> dict:
-        """What the drawing core needs to picture the recorded graph (``rg.to_dot(variable)`` calls this)."""
+        """What the drawing core needs to picture the recorded graph (``rg.to_dot(variable)`` calls this).
+
+        With ``values=True`` edges carry values, and the gradients still held: leaves' always, every
+        edge's after ``backward(retain_grad=True)``."""
         from .record import scene
 
         return scene(self, values)
