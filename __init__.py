@@ -12,6 +12,7 @@ from .ir import FeedError, GradcheckError, Graph, GraphError, Tensor, trace
 from .ir.ops import *  # noqa: F401,F403  (the public op functions)
 from .ir.ops import PUBLIC as _OPS
 from .compiler import compile, grad
+from .compiler.gradcheck import GradcheckReport, gradcheck
 from . import backends  # noqa: F401  (registers the numpy backend)
 from .backends.graphviz import render, to_dot
 from . import dynamic  # noqa: F401  (define-by-run Variables: `from revgraph import dynamic as dy`)
@@ -19,6 +20,7 @@ from .compare import ComparisonReport, compare
 
 __version__ = "0.1.0"
 
-__all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", *_OPS]
+__all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", "gradcheck",
+           "GradcheckReport", *_OPS]
 __all__ += ["to_dot", "render"]
 __all__ += ["compare", "ComparisonReport"]

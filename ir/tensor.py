@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .apply import apply, declare
+from .apply import apply, declare, eager_apply
 from .errors import GraphError
 from .registry import Aval, OpDef
 from .shapes import Shape, fmt
@@ -33,6 +33,12 @@ class _GraphFrontend:
         avals = [_aval(graph, o) for o in operands]
         labels = [o.name if isinstance(o, Tensor) else _short(o) for o in operands]
         attrs, shape, dtype = declare(opdef, avals, attrs, labels, name or "")
+        if all(a.weak for a in avals):
+            # Only Python scalars (e.g. `y - 1` inside pow's VJP rule for a weak exponent): the program would
+            # compute a Python scalar, which stays weak, so fold it into a constant now -- a node would
+            # declare a strong dtype (float64) and upcast float32 tensors it meets, unlike the program.
+            value = eager_apply(opdef, tuple(a.weak_value for a in avals), dict(attrs))
+            return graph.constant(value, name=name)
         tensors = [o if isinstance(o, Tensor) else graph.constant(o) for o in operands]
         return graph._add(opdef.name, tensors, attrs, shape, dtype, name=name)
 

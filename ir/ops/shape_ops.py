@@ -136,7 +136,9 @@ def _broadcast_to_attrs(avals: list, shape: Any = ()) -> dict:
 
 
 def _broadcast_to_rule(x: Aval, shape: tuple) -> tuple:
-    if len(shape) < x.ndim or broadcast([x.shape, shape]) != shape:
+    joint = broadcast([x.shape, shape]) if len(shape) >= x.ndim else None
+    # a size fixed at run time (None) may be 1 there, so it may meet a target size of 1 (checked when run)
+    if joint is None or any(j is not None and j != t for j, t in zip(joint, shape)):
         raise ShapeRuleError(f"cannot broadcast {fmt(x.shape)} to {fmt(shape)}", R.BROADCAST_FIX)
     return shape, x.dtype
 

@@ -1,0 +1,108 @@
+"""Property-based tests over random graphs (tests/randgraph.py): gradients equal central differences,
+compiled values equal eager NumPy, compiling is deterministic, second derivatives equal differences of
+first derivatives, float32 stays float32. Budget: the hypothesis profile (tests/conftest.py)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import revgraph as rg
+from randgraph import GENERATORS, HELPER_OPS, graph_specs
+
+
+@given(graph_specs())
+def test_gradient_matches_central_differences(spec):
+    g, xs, out = spec.build()
+    report = rg.gradcheck(out, xs, spec.feeds)
+    assert report.ok and set(report.inputs) == set(spec.input_names)
+
+
+@given(graph_specs())
+def test_sizes_fixed_only_at_run_time_give_the_same_values_and_gradients(spec):
+    g, xs, out = spec.build(unknown_sizes=True)         # every input size declared None
+    np.testing.assert_allclose(rg.compile(out)(**spec.feeds), spec.replay(*spec.feeds.values()), rtol=1e-12, atol=1e-14)
+    assert rg.gradcheck(out, xs, spec.feeds).ok
+
+
+@given(graph_specs())
+def test_compiled_values_equal_eager_numpy(spec):
+    g, xs, out = spec.build()
+    compiled = rg.compile(out)(**spec.feeds)
+    eager = spec.replay(*spec.feeds.values())          # the same recipe on plain arrays
+    assert np.shape(compiled) == out.shape == np.shape(eager)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12, atol=1e-14)
+
+
+@given(graph_specs())
+def test_compiling_the_same_graph_twice_gives_identical_source(spec):
+    g, xs, out = spec.build()
+    first = rg.compile(out, wrt=xs)
+    again = rg.compile(out, wrt=xs)
+    _, xs2, out2 = spec.build()                         # an identical graph, built a second time
+    assert first.source == again.source == rg.compile(out2, wrt=xs2).source
+    assert rg.compile(out).source == rg.compile(out).source
+    value, grads = first.value_and_grad(**spec.feeds, dout=np.ones(out.shape))
+    value2, grads2 = again.value_and_grad(**spec.feeds, dout=np.ones(out.shape))
+    np.testing.assert_array_equal(value, value2)
+    for a, b in zip(grads, grads2):
+        np.testing.assert_array_equal(a, b)
+
+
+@given(graph_specs(max_ops=20, smooth=True))
+def test_second_derivative_matches_differences_of_first_derivatives(spec):
+    g, xs, out = spec.build()
+    y = rg.sum(out * g.constant(np.random.default_rng(0).normal(size=out.shape)))   # a smooth scalar
+    first = rg.grad(y, xs)
+    # gradcheck differentiates the first derivatives again (rg.grad of rg.grad) and compares that with
+    # central differences of the compiled first derivatives
+    report = rg.gradcheck(first, xs, spec.feeds, rtol=1e-4, atol=1e-7)
+    assert report.ok
+
+
+@given(graph_specs())
+def test_float32_graphs_compute_in_float32(spec):
+    spec32 = spec.astype(np.float32)
+    g, xs, out = spec32.build(dtype="float32")
+    declared = [d["dtype"] for _, d in g.nx.nodes(data=True) if not d.get("weak")]  # Python scalars promote weakly
+    assert all(dt == np.float32 for dt in declared if dt.kind == "f"), "a float node became float64"
+    step = rg.compile(out, wrt=xs)
+    value, grads = step.value_and_grad(**spec32.feeds, dout=np.ones(out.shape, np.float32))
+    assert np.asarray(value).dtype == np.float32
+    assert [np.asarray(gr).dtype for gr in grads] == [np.float32] * len(xs)
+    # every node the step computes, forward and adjoint, has at run time the dtype it declares
+    nodes = [rg.Tensor(step.graph, n) for n in step.plan.programs["forward"].body + step.plan.programs["backward"].body]
+    dout = next(t for t in step.graph.inputs if t.name not in spec.input_names)
+    values = rg.compile(nodes)(**spec32.feeds, **{dout.name: np.ones(out.shape, np.float32)})
+    for t, v in zip(nodes, values):
+        assert np.asarray(v).dtype == t.dtype, f"{t.name} ({t.op}) declares {t.dtype}, computes {np.asarray(v).dtype}"
+
+
+def test_the_thorough_profile_runs_fifty_times_more_examples():
+    assert settings.get_profile("thorough").max_examples == 50 * settings.get_profile("default").max_examples
+
+
+def test_the_random_graphs_draw_from_every_public_op():
+    from revgraph.ir.ops import PUBLIC
+
+    assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS
+
+
+# Regressions the random graphs found (sizes declared None meeting a size of 1).
+def test_broadcast_to_a_size_of_one_from_a_size_fixed_at_run_time():
+    g = rg.Graph()
+    x = g.input("x", shape=(None,))
+    y = rg.broadcast_to(x, (2, 1))
+    assert y.shape == (2, 1)
+    np.testing.assert_array_equal(rg.compile(y)(x=np.array([3.0])), [[3.0], [3.0]])
+    assert rg.gradcheck(y, x, {"x": np.array([3.0])}).ok
+    with pytest.raises(rg.GraphError, match="cannot broadcast"):
+        rg.broadcast_to(g.input("z", shape=(3,)), (2, 1))
+
+
+def test_one_hot_labels_of_size_one_against_a_batch_fixed_at_run_time():
+    g = rg.Graph()
+    logits = g.input("logits", shape=(None,))
+    loss = rg.softmax_cross_entropy(logits, np.array([1.0]))
+    assert rg.compile(loss)(logits=np.array([0.5])) == pytest.approx(0.0)
+    with pytest.raises(rg.GraphError, match="must have shape"):
+        rg.softmax_cross_entropy(g.input("l3", shape=(3,)), np.ones(2))
