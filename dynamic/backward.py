@@ -31,6 +31,9 @@ _RULES: dict[tuple, tuple] = {}
 
 
 def _rules(opdef: OpDef, arity: int) -> tuple:
+    """The VJP rule of each operand (None where no gradient flows), cached per op and arity."""
+    if opdef.vjp is None:
+        return (None,) * arity
     entry = _RULES.get((opdef.name, arity))
     if entry is None or entry[0] is not opdef:
         entry = _RULES[(opdef.name, arity)] = (opdef, tuple(opdef.vjp_rule(i) for i in range(arity)))
@@ -65,12 +68,12 @@ def _walk(start: Node, retain_grad: bool) -> None:
         g = out.grad
         inputs = node.inputs
         attrs = node.attrs
-        entry = _RULES.get((node.opdef.name, len(inputs)))
-        rules = entry[1] if entry is not None and entry[0] is node.opdef else _rules(node.opdef, len(inputs))
+        vjp = node.opdef.vjp  # a tuple of per-operand rules (what vjp_rule(i) returns), or variadic
+        rules = vjp if type(vjp) is tuple else _rules(node.opdef, len(inputs))
         for x, rule in zip(inputs, rules):
             if rule is None or not isinstance(x, Variable) or x.data.dtype.kind != "f":
                 continue
-            gx = rule(g, out, *inputs, **attrs)
+            gx = rule(g, out, *inputs, **attrs) if attrs else rule(g, out, *inputs)
             if gx is None:
                 continue
             if type(gx) is not Variable or gx.data.shape != x.data.shape or gx.data.dtype != x.data.dtype:
