@@ -294,6 +294,12 @@ class Variable:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __iter__(self):
+        """Rows along the first axis, each a recorded ``getitem`` (so gradients flow through a loop over rows)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d Variable")
+        return (self[i] for i in range(len(self.data)))
+
     def __bool__(self) -> bool:  # concrete values: Python control flow works (the point of define-by-run)
         return bool(self.data)
 

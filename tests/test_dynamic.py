@@ -225,3 +225,12 @@ def test_a_failure_inside_a_kernel_names_the_op():
     with pytest.raises(rg.GraphError, match=r"softmax_cross_entropy with operands \(Variable 'logits': shape \(2, 3\)"
                                             r".*labels must lie in \[0, 3\)"):
         rg.softmax_cross_entropy(logits, np.array([0, 7]))
+
+
+def test_iterating_over_rows_is_differentiable():
+    x = V([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    total = sum(rg.sum(row * k) for k, row in enumerate(x))
+    total.backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    with pytest.raises(TypeError):
+        iter(V(1.0))
