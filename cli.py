@@ -174,9 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     rend.set_defaults(func=cmd_render)
     cmp_ = sub.add_parser("compare", help="run a function statically and dynamically: agreement, time, memory",
                           description="Trace and compile FILE's function (static), run it define-by-run (dynamic), "
-                                      "check both agree node by node and time them (exit status 1 when they disagree). FILE defines the function "
-                                      "(default name: model), feeds() returning example inputs, and optionally "
-                                      "WRT, the names to differentiate.")
+                                      "check both agree node by node and time them (exit status 1 when they "
+                                      "disagree). FILE defines the function (default name: model), feeds() "
+                                      "returning example inputs, and optionally WRT, the names to differentiate.")
     cmp_.add_argument("target", metavar="FILE.py[:FUNCTION]", help="the file and function to compare")
     cmp_.add_argument("--repeat", type=int, default=20, help="timed samples per engine (default: 20)")
     cmp_.add_argument("--markdown", metavar="OUT.md", help="also write the table as Markdown (an existing file "
