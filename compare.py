@@ -143,7 +143,7 @@ def compare(fn: Callable[..., Any], wrt: Union[None, str, Sequence[str]] = None,
     graph = trace(fn, **feeds)
     trace_seconds = time.perf_counter() - start
     loss = _loss_of(graph, name)
-    wrt_names = _wrt_names(wrt, graph, feeds, name)
+    wrt_names = _wrt_names(wrt, feeds, name)
     wrt_tensors = [graph.tensor(w) for w in wrt_names]
     start = time.perf_counter()
     step = rg_compile(loss, wrt=wrt_tensors)
@@ -202,7 +202,7 @@ def _loss_of(graph: Any, name: str) -> Any:
     return loss
 
 
-def _wrt_names(wrt: Any, graph: Any, feeds: dict, name: str) -> list[str]:
+def _wrt_names(wrt: Any, feeds: dict, name: str) -> list[str]:
     if wrt is None:
         names = [k for k, v in feeds.items() if v.dtype.kind == "f"]
     else:
