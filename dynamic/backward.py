@@ -46,7 +46,7 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
         raise GraphError(f"backward: output {y.name or 'Variable'} has dtype {y.data.dtype}; only a float output "
                          "can be differentiated (compute the loss in float64 or float32)")
     if y.grad is None:
-        y.grad = Variable(np.ones(y.data.shape, y.data.dtype))
+        y.grad = Variable(np.ones(y.data.shape, y.data.dtype), name=f"d{y.name}" if y.name else "dout")
     if y.creator is None:
         return
     saved = MODE.recording  # what `with no_grad()` / `enable_grad()` do, without a generator per call

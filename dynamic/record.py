@@ -47,6 +47,10 @@ class Recorded:
 def record(*outputs: Variable, name: str = "dynamic") -> Recorded:
     """Rebuild the graph behind ``outputs`` as a revgraph Graph (see the module docstring).
 
+    After ``backward(create_graph=True)`` the recorded backward pass is included too: its nodes are
+    tagged ``adjoint=1`` (the seed with ``role="seed"``) and each gradient node lists the node it is the
+    gradient of in ``grad_of`` -- as the static adjoint pass tags its nodes, so the same views draw it.
+
     >>> x = dy.Variable(np.array(2.0), name="x"); y = rg.exp(x) * x
     >>> rec = dy.record(y); [d["op"] for _, d in rec.graph.nx.nodes(data=True)]
     ['input', 'exp', 'mul']
@@ -57,13 +61,22 @@ def record(*outputs: Variable, name: str = "dynamic") -> Recorded:
     graph = Graph(name)
     rec = Recorded(graph, [], {})
     node_of: dict[int, int] = {}  # id(Variable) -> node id
-    for var in _topological(outputs):
-        nid = _add(graph, var, node_of, rec)
+    forward = _topological(outputs)
+    in_forward = {id(v) for v in forward}
+    recorded_grads = [v for v in forward if v.grad is not None and v.grad.creator is not None]
+    for var in _topological(outputs + tuple(v.grad for v in recorded_grads)):  # forward ones come first
+        if id(var) in in_forward:
+            nid = _add(graph, var, node_of, rec)
+        else:
+            with graph.tagging(adjoint=1, **({"role": "seed"} if var.creator is None else {})):
+                nid = _add(graph, var, node_of, rec)
         node_of[id(var)] = nid
         rec.variables[nid] = var
         rec.values[nid] = var.data
         if var.grad is not None:
             rec.grads[nid] = var.grad.data
+    for v in recorded_grads:
+        graph.nx.nodes[node_of[id(v.grad)]].setdefault("grad_of", []).append(node_of[id(v)])
     rec.outputs = [node_of[id(o)] for o in outputs]
     _edge_gradients(rec, node_of)
     return rec
@@ -122,7 +135,7 @@ def _edge_gradients(rec: Recorded, node_of: dict) -> None:
     with no_grad():
         for nid, var in rec.variables.items():
             node = var.creator
-            if node is None or var.grad is None:
+            if node is None or var.grad is None or rec.graph.nx.nodes[nid]["adjoint"]:
                 continue
             rules = _rules(node.opdef, len(node.inputs))
             for slot, (x, rule) in enumerate(zip(node.inputs, rules)):

@@ -1,6 +1,7 @@
 """rg.to_dot / rg.render on a dynamic Variable: the recorded graph, drawn like the static one."""
 
 import numpy as np
+import pytest
 
 import revgraph as rg
 from revgraph import dynamic as dy
@@ -52,3 +53,35 @@ def test_compare_cli_draws_both_engines(tmp_path, capsys):
     assert main(["compare", str(src), "--repeat", "1", "--svg", str(tmp_path / "pics")]) == 0
     for name in ("static-forward.svg", "static-adjoint.svg", "dynamic.svg"):
         assert "<svg" in (tmp_path / "pics" / name).read_text(), name
+
+
+def _adjoint_ops(graph):
+    return sorted(d["op"] for _, d in graph.nx.nodes(data=True) if d["adjoint"] and d["op"] not in ("input", "constant"))
+
+
+def test_a_create_graph_backward_is_recorded_as_the_adjoint_graph():
+    """The dynamic backward pass, recorded, is the static adjoint graph: the same rules make the same nodes
+    (the static pass sums a fan-out's contributions in one `accumulate` node, the dynamic one with `add`)."""
+    x, w = dy.Variable(X, name="x"), dy.Variable(W, name="w")
+    y = f(x, w)
+    y.backward(create_graph=True)
+    rec = dy.record(y)
+    G = rec.graph.nx
+    seed = [n for n, d in G.nodes(data=True) if d.get("role") == "seed"]
+    assert len(seed) == 1 and G.nodes[seed[0]]["adjoint"] == 1 and G.nodes[seed[0]]["name"] == "dout"
+    grads = {G.nodes[n]["name"]: d["grad_of"] for n, d in G.nodes(data=True) if d.get("grad_of")}
+    assert sorted(grads.values()) == [[rec.node_of(x)], [rec.node_of(w)]]
+    g = rg.trace(f, x=X, w=W)
+    step = rg.compile(g.outputs, wrt=[g.tensor("x"), g.tensor("w")])
+    static = ["add" if op == "accumulate" else op for op in _adjoint_ops(step.graph)]
+    assert _adjoint_ops(rec.graph) == sorted(static)
+    adjoint = rg.to_dot(y, which="adjoint").source
+    assert "seed" in adjoint and "∂sum_1/∂w" in adjoint
+    assert _body(rg.to_dot(y).source) == _body(rg.to_dot(g).source)  # the forward view is unchanged
+
+
+def test_without_create_graph_there_is_no_adjoint_to_draw():
+    y = f(dy.Variable(X, name="x"), dy.Variable(W, name="w"))
+    y.backward()
+    with pytest.raises(rg.GraphError, match="no adjoint nodes"):
+        rg.to_dot(y, which="adjoint")
