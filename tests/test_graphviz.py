@@ -151,9 +151,12 @@ def test_mlp_renders_every_view(mlp, which, values):
 def test_second_derivative_nodes_are_coloured_by_order_with_a_legend():
     g = rg.Graph("cube")
     x = g.input("x")
-    dx = rg.grad(x * x * x, x)
+    y = (x * x * x).rename("y")
+    dx = rg.grad(y, x).rename("dy_dx")
     d2x = rg.grad(dx, x)
-    out = svg(d2x, "joint")
+    out = svg(g, "joint")  # the whole graph (d2x's ancestry lacks dy_dx: accumulate passes its seed on)
+    labels = {t for item in nodes(out).values() for t in item.texts}
+    assert {"= ∂y/∂x", "= ∂dy_dx/∂x", "seed ∂y/∂y", "seed ∂dy_dx/∂dy_dx"} <= labels  # each order names its y
     orders = {G_order for G_order in (g.nx.nodes[n]["adjoint"] for n in g.nx)}
     assert orders == {0, 1, 2}
     ns = nodes(out)

@@ -62,8 +62,7 @@ class _Scene:
         self.output_grads = output_grads or {}
         self.fan_out_totals = self._fan_out_totals()
         self.highlight = self._check_highlight(highlight)
-        out_names = [self.G.nodes[o]["name"] for o in outputs if self.G.nodes[o]["adjoint"] == 0]
-        self.out_name = out_names[0] if len(out_names) == 1 else None
+        self.differentiated = self._differentiated()
 
     def _select(self, universe: list[int]) -> None:
         """The nodes of the view, each node's derivative order, and the residuals."""
@@ -80,6 +79,18 @@ class _Scene:
         self.residual = read if self.which == "adjoint" else set()
         shown = {"forward": forward, "adjoint": adjoint | read, "joint": forward | adjoint | read}[self.which]
         self.shown, self.shown_set = sorted(shown), shown
+
+    def _differentiated(self) -> dict[int, str]:
+        """For each derivative order, the name of the tensor it differentiated: the last node
+        whose total gradient is the seed, in the adjoint pass's book (an op like add passes
+        the seed on unchanged). None when one order had several seeds."""
+        names: dict[int, str] = {}
+        for order, book in self.G.graph.get("adjoint", {}).items():
+            seeded = {n: t for n, t in book.get("totals", {}).items()
+                      if t in self.G and self.G.nodes[t].get("role") == "seed"}
+            if len(set(seeded.values())) == 1 and max(seeded) in self.G:
+                names[order] = self.G.nodes[max(seeded)]["name"]
+        return names
 
     def _check_highlight(self, highlight: Mapping[int, str]) -> dict[int, str]:
         for n in highlight:
@@ -156,8 +167,8 @@ class _Scene:
         elif kind in ("constant", "zeros"):
             lines = [name, esc(value_text(d["value"])) if "value" in d else "zeros"]
         elif kind == "seed":
-            out = esc(self.out_name) if self.out_name else None
-            lines = [name, f"seed ∂{out}/∂{out}" if out else "seed"]
+            y = self.differentiated.get(self.order[n])
+            lines = [name, f"seed ∂{esc(y)}/∂{esc(y)}" if y is not None else "seed"]
         else:
             symbol = OP_SYMBOLS.get(d["op"], d["op"])
             opdef = self.ops.get(d["op"])  # a graph loaded from elsewhere may name an op we lack: still draw it
@@ -167,7 +178,8 @@ class _Scene:
                 lines.append(f"sum of {self.G.in_degree(n)} gradients")
         for w in d.get("grad_of", []):
             wname = esc(self.G.nodes[w]["name"])
-            lines.append(f"= ∂{esc(self.out_name)}/∂{wname}" if self.out_name else f"= gradient of {wname}")
+            y = self.differentiated.get(self.order[n])
+            lines.append(f"= ∂{esc(y)}/∂{wname}" if y is not None else f"= gradient of {wname}")
         if self.values is not None and n in self.values and not self._value_on_edges(n):
             lines.append(f"= {esc(value_text(self.values[n]))}")
         if n in self.fan_out_totals:
