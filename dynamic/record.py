@@ -75,11 +75,24 @@ def record(*outputs: Variable, name: str = "dynamic") -> Recorded:
         rec.values[nid] = var.data
         if var.grad is not None:
             rec.grads[nid] = var.grad.data
-    for v in recorded_grads:
-        graph.nx.nodes[node_of[id(v.grad)]].setdefault("grad_of", []).append(node_of[id(v)])
     rec.outputs = [node_of[id(o)] for o in outputs]
+    if recorded_grads:
+        _book(rec, node_of, recorded_grads)
     _edge_gradients(rec, node_of)
     return rec
+
+
+def _book(rec: Recorded, node_of: dict, recorded_grads: list[Variable]) -> None:
+    """Tag the recorded backward pass as the static adjoint pass tags its own: ``grad_of`` on each
+    gradient, and the book of totals (forward node -> its gradient node, the output -> its seed)."""
+    G = rec.graph.nx
+    totals = G.graph.setdefault("adjoint", {}).setdefault(1, {"edges": {}, "totals": {}})["totals"]
+    for v in recorded_grads:
+        G.nodes[node_of[id(v.grad)]].setdefault("grad_of", []).append(node_of[id(v)])
+        totals[node_of[id(v)]] = node_of[id(v.grad)]
+    seeds = [n for n, d in G.nodes(data=True) if d.get("role") == "seed"]
+    if len(seeds) == 1 and len(rec.outputs) == 1:
+        totals[rec.outputs[0]] = seeds[0]
 
 
 def _topological(outputs: tuple) -> list[Variable]:
