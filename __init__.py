@@ -9,6 +9,7 @@
 """
 
 from .ir import FeedError, GradcheckError, Graph, GraphError, Tensor, trace
+from .ir.serialize import load
 from .ir.ops import *  # noqa: F401,F403  (the public op functions)
 from .ir.ops import PUBLIC as _OPS
 from .compiler import compile, grad
@@ -23,4 +24,5 @@ __version__ = "0.1.0"
 __all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", "gradcheck",
            "GradcheckReport", *_OPS]
 __all__ += ["to_dot", "render"]
+__all__ += ["load"]
 __all__ += ["compare", "ComparisonReport"]

@@ -28,7 +28,8 @@ def _lower(plan: Plan, backend: str) -> Lowered:
     return _BACKENDS[backend](plan)
 
 
-def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, backend: str = "numpy") -> Any:
+def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, backend: str = "numpy",
+            check_finite: bool = False) -> Any:
     """Compile ``outputs`` (a Tensor, list/tuple or dict of Tensors) into a callable.
 
     Without ``wrt``: ``f(**feeds)`` returns the outputs in the structure given.
@@ -38,28 +39,33 @@ def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, 
     >>> step = rg.compile(price, wrt=[apple, tax])
     >>> step.forward(apple=100, apple_num=2, tax=1.1)
     >>> step.backward()
+
+    ``check_finite=True`` checks every op's result (forward and backward): the first NaN or
+    Inf raises FloatingPointError naming the op, the node and its operands (``err.node``).
+    Off by default, and then the generated code holds no checks.
     """
+    options = {"check_finite": True} if check_finite else {}
     flat, rebuild = flatten(outputs)
     graph = _common_graph(flat)
     if wrt is None:
-        return _compile_function(graph, flat, rebuild, backend)
+        return _compile_function(graph, flat, rebuild, backend, options)
     if len(flat) != 1:
         raise GraphError(f"rg.compile with wrt= needs one output to differentiate (got {len(flat)}); "
                          "sum them into one loss, or compile rg.grad(...) tensors without wrt")
     wrt_list = [wrt] if isinstance(wrt, Tensor) else list(wrt)
-    return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend)
+    return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend, options)
 
 
-def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str) -> CompiledFunction:
+def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str, options: dict) -> CompiledFunction:
     ids = [t.id for t in flat]
     order = topological(graph, ancestors(graph, ids))
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
-    plan = Plan(graph, {"call": Program("call", params, body, ids)})
+    plan = Plan(graph, {"call": Program("call", params, body, ids)}, options=dict(options))
     return CompiledFunction(plan, _lower(plan, backend), rebuild)
 
 
-def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str) -> CompiledStep:
+def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str, options: dict) -> CompiledStep:
     for w in wrt:
         if not isinstance(w, Tensor) or w.graph is not graph:
             raise GraphError(f"wrt must hold tensors of graph {graph.name!r}; got {w!r}")
@@ -89,7 +95,7 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
                    [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads])
     plan = Plan(work, {"forward": fwd, "backward": back},
                 options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
-                         "single": single})
+                         "single": single, **options})
     return CompiledStep(plan, _lower(plan, backend))
 
 

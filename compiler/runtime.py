@@ -95,7 +95,12 @@ class CompiledStep(_Compiled):
     ``forward(**feeds)`` computes the output and keeps the residuals (the forward
     values the backward program reads) -- one forward's residuals at a time;
     ``backward(dout=1.0)`` returns the gradients in ``wrt`` order and releases them.
-    ``value_and_grad`` is the stateless one-shot form, safe to call from many threads.
+    So the stateful pair is for one caller at a time: a second ``forward`` replaces
+    the first one's residuals. ``value_and_grad(**feeds, dout=...)`` is the stateless
+    one-shot form, safe to call from many threads at once (as is a function compiled
+    without ``wrt``: its results depend only on its feeds).
+
+    >>> value, grads = step.value_and_grad(x=xb, t=tb, W1=W1, b1=b1)
     """
 
     def __init__(self, plan: Plan, lowered: Lowered) -> None:

@@ -239,6 +239,15 @@ class Graph:
         view._tags = {"adjoint": 0}
         return view
 
+    def save(self, path: Any) -> None:
+        """Save as JSON (validated on ``rg.load``; never pickle). Atomic: a failure leaves any old file intact.
+
+        >>> g.save("model.json"); g2 = rg.load("model.json")
+        """
+        from .serialize import save
+
+        save(self, path)
+
     def check(self) -> None:
         """The IR linter: acyclic, known ops, operand counts and slots, unique names,
         shapes and dtypes agreeing with the shape rules. Raises GraphError."""

@@ -39,6 +39,11 @@ def _check_labels(labels, classes):
 def softmax_cross_entropy(logits, labels):
     logp = log_softmax(logits, -1)
     batch = logp.size // logp.shape[-1]
+    # Sizes declared None are checked here: take_along_axis and * would silently broadcast a short batch.
+    want = logp.shape[:-1] if labels.dtype.kind in "iu" else logp.shape
+    if xp.shape(labels) != want:
+        raise ValueError(f"labels of shape {xp.shape(labels)} do not match logits of shape {logp.shape} "
+                         f"(expected labels of shape {want})")
     if labels.dtype.kind in "iu":
         _check_labels(labels, logp.shape[-1])
         picked = xp.take_along_axis(logp, labels[..., None], axis=-1)
@@ -123,7 +128,7 @@ def subscript(index: tuple) -> str:
 
 def _axis_kw(attrs: dict) -> str:
     axis = attrs.get("axis")
-    text = "" if axis is None else f", axis={axis[0] if isinstance(axis, tuple) and len(axis) == 1 else literal(axis)}"
+    text = "" if axis is None else f", axis={literal(axis[0]) if isinstance(axis, tuple) and len(axis) == 1 else literal(axis)}"
     return text + (", keepdims=True" if attrs.get("keepdims") else "")
 
 
@@ -155,7 +160,7 @@ TEMPLATES: dict[str, Template] = {
     "matmul": "{0} @ {1}", "transpose": _transpose,
     "reshape": lambda a, k: f"xp.reshape({a[0]}, {literal(k['shape'])})",
     "broadcast_to": lambda a, k: f"xp.broadcast_to({a[0]}, {literal(k['shape'])})",
-    "concatenate": lambda a, k: f"xp.concatenate(({', '.join(a)},), axis={k['axis']})",
+    "concatenate": lambda a, k: f"xp.concatenate(({', '.join(a)},), axis={literal(k['axis'])})",
     "getitem": lambda a, k: f"{a[0]}[{subscript(k['index'])}]",
     "expand_dims": lambda a, k: f"xp.expand_dims({a[0]}, {literal(k['axis'])})",
     "squeeze": lambda a, k: f"xp.squeeze({a[0]}, {literal(k['axis'])})",
@@ -170,7 +175,7 @@ TEMPLATES: dict[str, Template] = {
     "cast": lambda a, k: f"xp.asarray({a[0]}, dtype={literal(k['dtype'])})",
     "onehot": "onehot({0}, {1})",
     "getitem_grad": lambda a, k: f"getitem_grad({a[0]}, {a[1]}, {literal(k['index'])})",
-    "concat_part": lambda a, k: f"concat_part({', '.join(a)}, part={k['part']}, axis={k['axis']})",
+    "concat_part": lambda a, k: f"concat_part({', '.join(a)}, part={literal(k['part'])}, axis={literal(k['axis'])})",
     "accumulate": lambda a, k: " + ".join(a),
 }
 

@@ -13,7 +13,7 @@ from ..apply import apply
 from ..dtypes import as_dtype, float_result
 from ..registry import Aval, OpDef, ShapeRuleError, register
 from ..shapes import broadcast, is_static
-from ._rules import broadcast_shape, promote, reduced_shape, axis_attrs
+from ._rules import broadcast_shape, promote, reduced_shape, axis_attrs, one_axis
 
 
 def _like_second(x: Aval, ref: Aval, **_: Any) -> tuple:
@@ -67,7 +67,15 @@ register(OpDef("onehot", 2, _onehot_rule, internal=True,
                doc="One-hot rows for integer labels, with ref's last size as the number of classes and ref's dtype."))
 
 
+def _getitem_grad_attrs(avals: list, index: Any = ()) -> dict:
+    # The same checks as getitem's index (on x, the second operand): a loaded file may hold any data here.
+    from .shape_ops import _getitem_attrs  # shape_ops imports this module
+
+    return _getitem_attrs(avals[1:], index)
+
+
 register(OpDef("getitem_grad", 2, lambda g, x, index: (x.shape, g.dtype), attrs={"index": ()}, internal=True,
+               normalize=_getitem_grad_attrs,
                doc="Zeros shaped like x with g written at x[index]: the adjoint of basic slicing.",
                vjp=(lambda gg, out, g, x, index: apply("getitem", gg, index=index), None)))
 
@@ -83,7 +91,15 @@ def _concat_part_vjp(gg, out, g, *xs, index, part, axis):
     return apply("concatenate", *pieces, axis=axis)
 
 
+def _concat_part_attrs(avals: list, part: Any = 0, axis: Any = 0) -> dict:
+    # part and axis index the operands and their axes: checked, so a loaded file cannot point outside them.
+    if isinstance(part, bool) or not isinstance(part, (int, np.integer)) or not 0 <= part < len(avals) - 1:
+        raise ShapeRuleError(f"part {part!r} is not the index of one of the {len(avals) - 1} concatenated operands")
+    return {"part": int(part), **one_axis(avals[1:], axis)}
+
+
 register(OpDef("concat_part", None, _concat_part_rule, attrs={"part": 0, "axis": 0}, internal=True,
+               normalize=_concat_part_attrs,
                vjp=_concat_part_vjp,
                doc="The part of g (a gradient of concatenate(xs)) that belongs to xs[part], by run-time sizes."))
 

@@ -71,7 +71,8 @@ register(OpDef("max", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, v
 
 
 def _argmax_attrs(avals: list, axis: Any = None, keepdims: bool = False) -> dict:
-    if axis is not None and isinstance(axis, (tuple, list)):
+    # A 1-tuple is accepted: it is this normaliser's own output (Graph.check and rg.load re-normalise).
+    if axis is not None and isinstance(axis, (tuple, list)) and len(axis) != 1:
         raise ShapeRuleError(f"argmax takes one axis or None, got {axis!r}", "give an int axis")
     return R.axis_attrs(avals, axis, keepdims)
 

@@ -1,0 +1,194 @@
+"""Saving graphs as JSON, and loading them back (``g.save(path)``, ``rg.load(path)``).
+
+The file is networkx's node-link form (``nx.node_link_data``) wrapped in a small
+versioned envelope. Everything in it is plain data: each node's op, name, shape,
+dtype, attributes (a tagged encoding for tuples, slices and ``...``), its
+adjoint bookkeeping, and for constants the dtype, shape and base64 of the raw
+bytes. Keys are sorted and nothing varies between runs, so saving the same graph
+twice gives the same bytes. Loading is ``ir/validate.py``: nothing in a file is
+ever unpickled, evaluated or imported.
+
+>>> g.save("model.json")
+>>> g2 = rg.load("model.json")          # validated: ops, attributes, shapes, limits
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import tempfile
+from typing import Any, Union
+
+import networkx as nx
+import numpy as np
+
+from .errors import GraphError
+from .graph import Graph
+from .tensor import Tensor
+from .validate import DEFAULT_LIMITS, FORMAT, NODE_KEYS, VERSION, build_graph, parse_document
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+# -- plain data -> JSON ---------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def encode_dtype(dtype: np.dtype) -> str:
+    """``float64`` for native dtypes; ``>f8`` when the byte order is not the machine's."""
+    dtype = np.dtype(dtype)
+    return dtype.name if np.dtype(dtype.name) == dtype else dtype.str
+
+
+def encode_attr(value: Any, where: str) -> Any:
+    """An attribute value as JSON: scalars as themselves, tuples, slices and ``...`` tagged."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if np.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [encode_attr(v, where) for v in value]}
+    if isinstance(value, slice):
+        return {"slice": [encode_attr(v, where) for v in (value.start, value.stop, value.step)]}
+    if value is Ellipsis:
+        return {"ellipsis": True}
+    raise GraphError(f"{where}: cannot save attribute value {value!r} of type {type(value).__name__}; "
+                     "attributes must be plain data (None, bool, int, float, str, tuple, slice, ...)")
+
+
+def encode_structure(obj: Any, graph: Graph, where: str) -> Any:
+    """``g.outputs`` / ``g.wrt``: a tensor, a list/tuple or a dict (str keys) of them, as node ids."""
+    if obj is None:
+        return None
+    if isinstance(obj, Tensor):
+        if obj.graph is not graph:
+            raise GraphError(f"{where}: tensor {obj.name!r} belongs to graph {obj.graph.name!r}, not {graph.name!r}")
+        return {"tensor": obj.id}
+    if isinstance(obj, list):
+        return {"list": [encode_structure(o, graph, where) for o in obj]}
+    if isinstance(obj, tuple):  # a namedtuple is saved as a plain tuple
+        return {"tuple": [encode_structure(o, graph, where) for o in obj]}
+    if isinstance(obj, dict):
+        bad = [k for k in obj if not isinstance(k, str)]
+        if bad:
+            raise GraphError(f"{where}: dict key {bad[0]!r} is not a string; only string keys can be saved")
+        return {"dict": [[k, encode_structure(v, graph, where)] for k, v in obj.items()]}
+    raise GraphError(f"{where}: cannot save {type(obj).__name__}; give a Tensor, a list/tuple or a dict of Tensors")
+
+
+def encode_constant(value: Any) -> dict:
+    arr = np.asarray(value)
+    return {"dtype": encode_dtype(arr.dtype), "shape": list(arr.shape),
+            "data": base64.b64encode(arr.tobytes(order="C")).decode("ascii")}
+
+
+def _encode_node(graph: Graph, nid: int) -> dict:
+    d = graph.nx.nodes[nid]
+    where = f"node {nid} {d['name']!r}"
+    unknown = sorted(set(d) - NODE_KEYS)
+    if unknown:
+        raise GraphError(f"{where}: cannot save node data key(s) {unknown}; the file format knows {sorted(NODE_KEYS)}",
+                         node=nid)
+    out = {"op": d["op"], "name": d["name"], "shape": list(d["shape"]), "dtype": encode_dtype(d["dtype"]),
+           "attrs": {k: encode_attr(v, f"{where} attribute {k!r}") for k, v in d["attrs"].items()},
+           "adjoint": d["adjoint"]}
+    if "role" in d:
+        out["role"] = d["role"]
+    if "grad_of" in d:
+        out["grad_of"] = list(d["grad_of"])
+    if d["op"] == "constant":
+        out["weak"] = bool(d.get("weak"))
+        out["value"] = encode_constant(d["value"])
+        if d.get("weak"):
+            out["value"]["scalar"] = type(d["value"]).__name__  # bool, int or float: it promotes weakly
+    return out
+
+
+def _encode_book(book: dict) -> list:
+    """The adjoint pass's per-edge records ``{order: {"edges": {(x, n, slot): g}, "totals": {n: g}}}``."""
+    return [{"order": order,
+             "edges": sorted([x, n, slot, g] for (x, n, slot), g in rec.get("edges", {}).items()),
+             "totals": sorted([n, t] for n, t in rec.get("totals", {}).items())}
+            for order, rec in sorted(book.items())]
+
+
+def to_document(graph: Graph) -> dict:
+    """The graph as a JSON-ready dict (the envelope around networkx's node-link data)."""
+    skeleton = nx.MultiDiGraph()
+    for nid in sorted(graph.nx):
+        skeleton.add_node(nid, **_encode_node(graph, nid))
+    for dst, slot, src in sorted((v, k, u) for u, v, k in graph.nx.edges(keys=True)):  # by consumer, then slot
+        skeleton.add_edge(src, dst, key=slot, slot=slot)
+    # Only the adjoint book is saved from graph-level data; other notes (caches) are not part of the program.
+    skeleton.graph["adjoint"] = _encode_book(graph.nx.graph.get("adjoint", {}))
+    return {"format": FORMAT, "version": VERSION, "name": graph.name, "next_id": graph._next_id,
+            "counters": {op: n for op, n in sorted(graph._counters.items())},
+            "outputs": encode_structure(graph.outputs, graph, "outputs"),
+            "wrt": encode_structure(graph.wrt, graph, "wrt"),
+            "graph": nx.node_link_data(skeleton, edges="edges")}
+
+
+def dumps(graph: Graph) -> str:
+    """The file's text: sorted keys, ASCII only (so no line separator or control character survives raw).
+    One line (the standard library's fast encoder); ``python -m json.tool model.json`` pretty-prints it."""
+    return json.dumps(to_document(graph), sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n"
+
+
+def save(graph: Graph, path: PathLike) -> None:
+    """Write ``graph`` to ``path`` atomically: a temporary file in the same folder, then a rename,
+    so a failure part-way leaves any previous file untouched."""
+    text = dumps(graph).encode("ascii")
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# -- JSON -> Graph ----------------------------------------------------------------------------
+def loads(data: Union[bytes, str], **limits: int) -> Graph:
+    """A Graph from the text of a saved file, validated (see ``load``)."""
+    return build_graph(parse_document(data, _limits(limits)), _limits(limits))
+
+
+def load(path: PathLike, **limits: int) -> Graph:
+    """Load a graph saved with ``g.save``. Every node is checked: registered op, operand count,
+    attribute types, shapes and dtypes re-inferred by the op's rules, names unique, no cycle,
+    constants' bytes matching their dtype and shape. Anything else is a GraphError naming the
+    node (index and name) and the key. Nothing is unpickled, evaluated or imported.
+
+    Limits (keyword arguments, defaults in ``DEFAULT_LIMITS``): ``max_nodes`` (100 000),
+    ``max_edges`` (1 000 000), ``max_constant_bytes`` (256 MiB in all), ``max_file_bytes`` (512 MiB).
+
+    >>> g = rg.load("model.json", max_nodes=10_000)
+    """
+    lim = _limits(limits)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(lim["max_file_bytes"] + 1)
+    except OSError as exc:
+        raise GraphError(f"cannot read graph file {os.fspath(path)!r}: {exc.strerror or exc}") from None
+    if len(data) > lim["max_file_bytes"]:
+        raise GraphError(f"graph file {os.fspath(path)!r} is larger than max_file_bytes={lim['max_file_bytes']}; "
+                         "pass a larger max_file_bytes= to rg.load if you trust it")
+    return build_graph(parse_document(data, lim), lim)
+
+
+def _limits(given: dict) -> dict:
+    unknown = sorted(set(given) - set(DEFAULT_LIMITS))
+    if unknown:
+        raise GraphError(f"unknown load limit(s) {unknown}; the limits are {sorted(DEFAULT_LIMITS)}")
+    for k, v in given.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise GraphError(f"load limit {k}={v!r} must be a non-negative int")
+    return {**DEFAULT_LIMITS, **given}
