@@ -69,8 +69,20 @@ def _load_python(path: Path) -> tuple[Any, Any]:
     return result
 
 
+def _load_json(path: Path) -> tuple[Any, Any]:
+    """A graph saved with ``g.save`` (validated on load); its recorded outputs and wrt, else its final nodes."""
+    from .ir.serialize import load
+
+    graph = load(path)
+    outputs = graph.outputs
+    if outputs is None:  # saved without g.outputs: draw every forward node nothing else consumes
+        sinks = [n for n in graph.nx if graph.nx.out_degree(n) == 0 and not graph.nx.nodes[n]["adjoint"]]
+        outputs = [graph.tensor(n) for n in sorted(sinks)]
+    return outputs, graph.wrt
+
+
 # How `revgraph render` reads each kind of model file, by suffix.
-LOADERS: dict[str, Callable[[Path], tuple[Any, Any]]] = {".py": _load_python}
+LOADERS: dict[str, Callable[[Path], tuple[Any, Any]]] = {".py": _load_python, ".json": _load_json}
 
 
 def load_model(path: Path) -> tuple[Any, Any]:
@@ -164,8 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     rend = sub.add_parser("render", help="draw a model's forward, adjoint or joint graph",
-                          description="Draw a model. FILE is a Python file defining build() -> (outputs, wrt).")
-    rend.add_argument("file", metavar="FILE", help="the model: a .py file defining build() -> (outputs, wrt)")
+                          description="Draw a model. FILE is a graph saved with g.save (.json) or a Python "
+                                      "file defining build() -> (outputs, wrt).")
+    rend.add_argument("file", metavar="FILE",
+                      help="the model: a .json graph file (g.save) or a .py file defining build() -> (outputs, wrt)")
     rend.add_argument("-o", "--output", required=True, metavar="OUT",
                       help="the picture to write; the format from its suffix (.svg, .png, .pdf, .dot)")
     rend.add_argument("--which", default="forward", choices=["forward", "adjoint", "joint"],

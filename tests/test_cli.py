@@ -91,3 +91,26 @@ def test_render_reports_mistakes(tmp_path, capsys):
     (tmp_path / "empty.py").write_text("x = 1\n")
     with pytest.raises(SystemExit, match="defines no build"):
         main(["render", str(tmp_path / "empty.py"), "-o", str(tmp_path / "a.svg")])
+
+
+def test_render_a_saved_json_graph(tmp_path, capsys):
+    import revgraph as rg
+    from revgraph import demos
+
+    g, price, wrt, _ = demos.apple_orange()
+    g.outputs, g.wrt = price, wrt
+    g.save(tmp_path / "apple.json")
+    assert main(["render", str(tmp_path / "apple.json"), "-o", str(tmp_path / "adj.svg"), "--which", "adjoint"]) == 0
+    svg = (tmp_path / "adj.svg").read_text()
+    assert RED in svg and "price" in svg and "tax" in svg
+
+    bare = rg.Graph("bare")                      # saved without outputs: its final nodes are drawn
+    x = bare.input("x")
+    (rg.exp(x) * 2.0).rename("twice_exp")
+    bare.save(tmp_path / "bare.json")
+    assert main(["render", str(tmp_path / "bare.json"), "-o", str(tmp_path / "f.svg"), "--which", "adjoint",
+                 "--wrt", "x"]) == 0
+    assert "twice_exp" in (tmp_path / "f.svg").read_text()
+    capsys.readouterr()
+    assert main(["render", str(tmp_path / "bare.json"), "-o", str(tmp_path / "g.svg"), "--wrt", "nope"]) == 1
+    assert "nope" in capsys.readouterr().err
