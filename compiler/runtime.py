@@ -77,13 +77,19 @@ class _Compiled:
         if nid is None:
             return exc
         g = self.plan.graph
-        operands = []
+        operands, run_time_sized = [], False
         for o in g.operands(nid):
             val = frame.f_locals.get(f"v{o}")
+            declared = g.nx.nodes[o]["shape"]
+            run_time_sized |= None in declared
             got = f"shape {fmt(np.shape(val))}" if val is not None else "not computed"
-            operands.append(f"{g.nx.nodes[o]['name']!r} ({got}, declared {fmt(g.nx.nodes[o]['shape'])})")
-        return FeedError(f"{program}: computing {g.describe(nid)} from {', '.join(operands)} failed: {exc}. "
-                         "The sizes fed for dimensions declared None disagree; feed matching sizes.", node=nid)
+            operands.append(f"{g.nx.nodes[o]['name']!r} ({got}, declared {fmt(declared)})")
+        # Declared shapes were checked when the graph was built, so a shape clash here can only
+        # come from sizes declared None; anything else (a label out of range, say) speaks for itself.
+        shape_clash = run_time_sized and any(w in str(exc) for w in ("broadcast", "shape", "size", "align"))
+        hint = " The sizes fed for dimensions declared None disagree; feed matching sizes." if shape_clash else ""
+        return FeedError(f"{program}: computing {g.describe(nid)} from {', '.join(operands)} failed: {exc}.{hint}",
+                         node=nid)
 
 
 class CompiledFunction(_Compiled):

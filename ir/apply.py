@@ -28,14 +28,18 @@ def set_eager_evaluator(fn: Callable[[str, list, dict], Any]) -> None:
     _eager = fn
 
 
-def apply(name: str, *operands: Any, **attrs: Any) -> Any:
-    """Apply op ``name`` to ``operands`` in whichever frontend they belong to."""
-    opdef = get(name)
+def apply(op: str, /, *operands: Any, **attrs: Any) -> Any:
+    """Apply op ``op`` to ``operands`` in whichever frontend they belong to; ``name=`` names the node
+    in a graph (positional-only ``op`` keeps that keyword free).
+
+    >>> apply("add", x, 1.0, name="x_plus_one")
+    """
+    opdef = get(op)
     opdef.check_arity(len(operands))
     frontends = {type(o)._rg_frontend for o in operands if hasattr(type(o), "_rg_frontend")}
     if len(frontends) > 1:
         kinds = sorted({type(o).__name__ for o in operands if hasattr(type(o), "_rg_frontend")})
-        raise GraphError(f"{name}: cannot mix {' and '.join(kinds)} operands; a symbolic Tensor and a dynamic "
+        raise GraphError(f"{op}: cannot mix {' and '.join(kinds)} operands; a symbolic Tensor and a dynamic "
                          "Variable live in different engines -- use one or the other (rg.trace turns a function into a graph)")
     if frontends:
         return frontends.pop().apply(opdef, operands, attrs)

@@ -20,7 +20,10 @@ A GraphSpec holds no Tensor, only the recipe, so every engine can run it:
 * ``spec.build(dtype="float64", unknown_sizes=False)`` -> ``(graph, inputs, output)``: a static Graph
   (``unknown_sizes``: every input size declared None, so run-time shape ops are exercised).
 * ``spec.astype("float32")`` -- the same recipe with float feeds and float constants converted.
-* ``str(spec)`` -- a readable listing (what hypothesis prints for a failing example).
+* ``str(spec)`` -- a readable listing, one ``%k = rg.fn(...)`` line per step; ``spec.n_ops``.
+
+stop_gradient changes gradients on purpose, so the specs use it only where no gradient flows (on the
+values whose argmax gives softmax_cross_entropy's labels): rg.grad equals the true derivative everywhere.
 
 >>> @given(graph_specs())
 ... def test_static_equals_eager(spec):

@@ -168,3 +168,18 @@ def test_fan_out_accumulates_in_one_node():
     assert g.nx.in_degree(next(n for n, d in g.nx.nodes(data=True) if d.get("role") == "accumulate")) == 4
     np.testing.assert_allclose(rg.compile(dx)(x=0.5), 2 * 0.5 + np.exp(0.5) + 1)
     g.check()
+
+
+def test_apply_names_the_node_it_builds():
+    from revgraph import dynamic as dy
+    from revgraph.ir import apply
+
+    g = rg.Graph()
+    x = g.input("x")
+    y = apply("add", x, 1.0, name="x_plus_one")
+    assert y.name == "x_plus_one" and g.tensor("x_plus_one") == y
+    v = apply("add", dy.Variable(np.array(2.0)), 1.0, name="ignored")
+    assert float(v.data) == 3.0
+    assert apply("add", np.array(2.0), 1.0, name="ignored") == 3.0
+    with pytest.raises(rg.GraphError, match="add: cannot mix"):
+        apply("add", x, dy.Variable(np.array(1.0)))

@@ -161,3 +161,13 @@ def test_mixing_tensor_and_foreign_objects():
         rg.ir.apply("sum", x, axes=0)
     with pytest.raises(rg.GraphError, match="unknown op 'summ'.*sum"):
         rg.ir.apply("summ", x)
+
+
+def test_a_run_time_failure_that_is_no_size_clash_gets_no_size_hint():
+    g = rg.Graph()
+    x = g.input("logits", (2, 3))
+    t = g.input("labels", (2,), dtype="int64")
+    f = rg.compile(rg.softmax_cross_entropy(x, t))
+    with pytest.raises(rg.FeedError, match=r"softmax_cross_entropy.*labels must lie in \[0, 3\)") as e:
+        f(logits=np.zeros((2, 3)), labels=np.array([0, 7]))
+    assert "declared None" not in str(e.value)

@@ -83,6 +83,9 @@ def test_wrong_vjp_rule_is_caught_and_localised(wrong_sin):
     assert not report.ok and not report["x"].ok and not report["W"].ok
     worst = report["x"].worst_index
     assert message.count(str(worst)) >= 1 and report["x"].max_abs_error > 1e-3
+    # the picture points at it
+    marked = [line for line in rg.to_dot(loss, highlight=err).source.splitlines() if "GradcheckError" in line]
+    assert len(marked) == 1 and "suspect" in marked[0]
 
 
 def test_wrong_rule_in_a_float32_graph_points_at_the_users_node(wrong_sin):

@@ -104,5 +104,8 @@ def test_one_hot_labels_of_size_one_against_a_batch_fixed_at_run_time():
     logits = g.input("logits", shape=(None,))
     loss = rg.softmax_cross_entropy(logits, np.array([1.0]))
     assert rg.compile(loss)(logits=np.array([0.5])) == pytest.approx(0.0)
+    probs = g.input("probs", shape=(None,))           # and the other way round
+    loss2 = rg.softmax_cross_entropy(g.input("one", shape=(1,)), probs)
+    assert rg.compile(loss2)(one=np.array([0.5]), probs=np.array([1.0])) == pytest.approx(0.0)
     with pytest.raises(rg.GraphError, match="must have shape"):
         rg.softmax_cross_entropy(g.input("l3", shape=(3,)), np.ones(2))

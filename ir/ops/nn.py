@@ -44,7 +44,7 @@ def _sce_rule(logits: Aval, labels: Aval) -> tuple:
                              "give int labels of shape logits.shape[:-1], or float one-hot labels of logits' shape")
     # labels may broadcast to `expected` but never grow it; a size fixed at run time (None) takes any size
     joint = broadcast([labels.shape, expected]) if len(labels.shape) == len(expected) else None
-    if joint is None or any(e is not None and j != e for j, e in zip(joint, expected)):
+    if joint is None or any(j is not None and e is not None and j != e for j, e in zip(joint, expected)):
         raise ShapeRuleError(f"{kind} must have shape {fmt(expected)}, got {fmt(labels.shape)}",
                              "int labels have shape logits.shape[:-1]; one-hot labels have logits' shape")
     return (), R.float_result(np.result_type(logits.dtype, labels.dtype) if labels.dtype.kind == "f" else logits.dtype)
