@@ -146,6 +146,8 @@ def targets(results: dict) -> str:
         row(f"W4 static build + grad + compile + first call, N = {n}", _median(results, ("W4", n), "revgraph", "build_s"),
             limit, fmt="{:.3g} s")
         row(f"W4 static per call, N = {n}, × NumPy", ratio(("W4", n), "revgraph") if ("W4", n) in results else None, 1.2)
+        row(f"W4 dynamic per call, N = {n}, × NumPy",
+            ratio(("W4", n), "revgraph-dynamic") if ("W4", n) in results else None, 10.0)
     b1, b2 = _median(results, ("W4", 10_000), "revgraph", "build_s"), _median(results, ("W4", 100_000), "revgraph", "build_s")
     if b1 and b2:
         import math
