@@ -119,7 +119,7 @@ class _Scene:
         return dot
 
     def _title(self) -> str:
-        what = {"forward": "forward graph", "adjoint": "adjoint graph (the backward pass the compiler emitted)",
+        what = {"forward": "forward graph", "adjoint": "adjoint graph (the backward pass, as a graph of ops)",
                 "joint": "forward (black) and adjoint (coloured) graphs"}[self.which]
         if self.which == "forward" and self.values is not None:
             what = "forward values and gradients" if self.edge_grads else "forward values"
