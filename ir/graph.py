@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 from collections import defaultdict
 from typing import Any, Callable, Iterator, Optional
 
@@ -70,6 +71,9 @@ class Graph:
         self._by_name: dict[str, int] = {}
         self._counters: dict[str, int] = defaultdict(int)
         self._tags: dict[str, Any] = {"adjoint": 0}
+        # Shared weak scalar constants (see ``scalar``) and the networkx graph that table describes.
+        self._scalars: dict[tuple, int] = {}
+        self._scalars_of: Any = self.nx
 
     # -- declaring -----------------------------------------------------------------
     def input(self, name: str, shape: Any = (), dtype: Any = "float64") -> "Tensor":
@@ -100,12 +104,45 @@ class Graph:
             as_dtype(arr.dtype, what=f"constant {name or type(value).__name__}")
             arr.setflags(write=False)
             data = arr
-        return self._add("constant", [], {}, arr.shape, arr.dtype, name=name, value=data, weak=weak)
+        t = self._add("constant", [], {}, arr.shape, arr.dtype, name=name, value=data, weak=weak)
+        if weak and _AUTO_CONSTANT.match(t.name):  # shareable by later `x * value` (see ``scalar``)
+            self._shared_scalars().setdefault(_scalar_key(value, self._tags), t.id)
+        return t
+
+    def scalar(self, value: Any) -> "Tensor":
+        """The weak constant for a Python scalar operand (``x * 0.99``), shared: one node per value,
+        Python type and tag set (forward/adjoint, role), so a chain of ``* 0.99`` reads one ``0.99``
+        instead of making (and later merging) thousands. Any unnamed weak constant of the graph with
+        that key is reused (the first made), so the choice depends only on the graph's nodes: a copy
+        or a saved and loaded graph grows exactly as the original does.
+
+        >>> g = rg.Graph(); g.scalar(0.5) == g.scalar(0.5)
+        True
+        """
+        nid = self._shared_scalars().get(_scalar_key(value, self._tags))
+        if nid is not None:
+            return Tensor(self, nid)
+        return self.constant(value)  # registers itself
+
+    def _shared_scalars(self) -> dict[tuple, int]:
+        """Key -> the first unnamed weak constant with that key. Kept up to date as nodes are made;
+        rebuilt from the nodes when it may be stale: the table was made for another networkx graph
+        (``rg.load`` swaps it in), or a shared constant was renamed or removed."""
+        if self._scalars_of is not self.nx:
+            table: dict[tuple, int] = {}
+            for nid, d in self.nx._node.items():
+                if d["op"] == "constant" and d.get("weak") and _AUTO_CONSTANT.match(d["name"]):
+                    key = _scalar_key(d["value"], {k: v for k, v in d.items() if k not in _NOT_TAGS})
+                    if nid < table.get(key, nid + 1):
+                        table[key] = nid
+            self._scalars, self._scalars_of = table, self.nx
+        return self._scalars
 
     def _add(self, op: str, operands: list["Tensor"], attrs: dict, shape: Shape, dtype: np.dtype,
              name: Optional[str] = None, **extra: Any) -> "Tensor":
         """Create a node (the one place nodes are made). Operands must belong to this graph."""
-        if nx.is_frozen(self.nx):
+        G = self.nx
+        if getattr(G, "frozen", False):  # what nx.is_frozen checks, without its call on every node
             raise GraphError(f"graph {self.name!r} is a read-only view; build on the graph it was taken from")
         for t in operands:
             if t.graph is not self:
@@ -117,13 +154,28 @@ class Graph:
             raise GraphError(f"node name {name!r} must be a string")
         elif name in self._by_name:
             raise GraphError(f"name {name!r} is already used in graph {self.name!r} "
-                             f"(by a {self.nx.nodes[self._by_name[name]]['op']} node); names must be unique")
+                             f"(by a {G.nodes[self._by_name[name]]['op']} node); names must be unique")
         nid = self._next_id
         self._next_id += 1
-        self.nx.add_node(nid, op=op, name=name, shape=tuple(shape), dtype=np.dtype(dtype), attrs=attrs,
-                         **self._tags, **extra)
+        # Written straight into networkx's own dicts, exactly as MultiDiGraph.add_node/add_edge would
+        # (node data; one keyed edge {slot: {"slot": slot}} per operand): those public calls re-check
+        # and re-create per edge what is known here, and were a third of building a graph of 10^5 nodes.
+        data = {"op": op, "name": name, "shape": tuple(shape), "dtype": np.dtype(dtype), "attrs": attrs}
+        data.update(self._tags)
+        data.update(extra)
+        G._node[nid] = data
+        succ, pred = G._succ, G._pred
+        succ[nid] = {}
+        mine = pred[nid] = {}
         for slot, t in enumerate(operands):
-            self.nx.add_edge(t.id, nid, key=slot, slot=slot)
+            u = t.id
+            slots = mine.get(u)
+            if slots is None:  # first edge u -> nid: the key dict is shared by succ[u] and pred[nid]
+                slots = mine[u] = succ[u][nid] = {}
+            slots[slot] = {"slot": slot}
+        cache = getattr(G, "__networkx_cache__", None)  # what every networkx mutation does: drop cached
+        if cache:                                         # conversions of the graph (networkx >= 3.3)
+            cache.clear()
         self._by_name[name] = nid
         return Tensor(self, nid)
 
@@ -146,12 +198,16 @@ class Graph:
         del self._by_name[old]
         self._by_name[name] = nid
         self.nx.nodes[nid]["name"] = name
+        if self.nx.nodes[nid].get("weak"):  # a renamed constant is no longer shared (see ``scalar``)
+            self._scalars_of = None
 
     def remove_node(self, nid: int) -> None:
         """Delete node ``nid`` and its edges (compiler passes do this on the compile's own copy)."""
         if nx.is_frozen(self.nx):
             raise GraphError(f"graph {self.name!r} is a read-only view; edit the graph it was taken from")
         self._by_name.pop(self.nx.nodes[nid]["name"], None)
+        if self.nx.nodes[nid].get("weak"):  # the table of shared scalars may name it (see ``scalar``)
+            self._scalars_of = None
         self.nx.remove_node(nid)
 
     @contextlib.contextmanager
@@ -237,6 +293,8 @@ class Graph:
         new._by_name = dict(self._by_name)
         new._counters = defaultdict(int, self._counters)
         new._tags = {"adjoint": 0}
+        new._scalars = dict(self._scalars)
+        new._scalars_of = new.nx if self._scalars_of is self.nx else None
         return new
 
     def view(self, nodes: Any, name: Optional[str] = None) -> "Graph":
@@ -249,6 +307,7 @@ class Graph:
         view._by_name = {view.nx.nodes[n]["name"]: n for n in view.nx}
         view._counters = defaultdict(int)
         view._tags = {"adjoint": 0}
+        view._scalars, view._scalars_of = {}, None
         return view
 
     def save(self, path: Any) -> None:
@@ -266,6 +325,17 @@ class Graph:
         from .check import check_graph
 
         check_graph(self)
+
+
+# Names the graph gives constants itself: only such weak constants are shared (see ``Graph.scalar``).
+_AUTO_CONSTANT = re.compile(r"constant_[0-9]+\Z")
+# Node data that is not a tag (tags are what ``Graph.tagging`` set when the node was made).
+_NOT_TAGS = frozenset({"op", "name", "shape", "dtype", "attrs", "value", "weak", "grad_of"})
+
+
+def _scalar_key(value: Any, tags: dict) -> tuple:
+    # repr tells 0.0 from -0.0 (== does not); the type tells 1 from 1.0 from True; NaN matches itself.
+    return type(value), repr(value), tuple(sorted(tags.items()))
 
 
 def _retarget(obj: Any, graph: Graph) -> Any:

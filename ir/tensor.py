@@ -23,12 +23,15 @@ class _GraphFrontend:
     """Builds a node in the operands' graph; plain values become constants."""
 
     def apply(self, opdef: OpDef, operands: tuple, attrs: dict) -> "Tensor":
-        graphs = {id(o.graph): o.graph for o in operands if isinstance(o, Tensor)}
-        if len(graphs) > 1:
-            names = ", ".join(f"{o.name!r} (graph {o.graph.name!r})" for o in operands if isinstance(o, Tensor))
-            raise GraphError(f"{opdef.name}: operands {names} belong to different graphs; build the whole "
-                             "computation in one Graph")
-        graph = next(iter(graphs.values()))
+        graph = None
+        for o in operands:  # the operands' one graph (a plain loop: this runs for every node built)
+            if isinstance(o, Tensor):
+                if graph is None:
+                    graph = o.graph
+                elif o.graph is not graph:
+                    names = ", ".join(f"{o.name!r} (graph {o.graph.name!r})" for o in operands if isinstance(o, Tensor))
+                    raise GraphError(f"{opdef.name}: operands {names} belong to different graphs; build the whole "
+                                     "computation in one Graph")
         name = attrs.pop("name", None)
         avals = [_aval(graph, o) for o in operands]
         labels = lambda: [o.name if isinstance(o, Tensor) else _short(o) for o in operands]  # noqa: E731 (errors only)
@@ -39,8 +42,15 @@ class _GraphFrontend:
             # declare a strong dtype (float64) and upcast float32 tensors it meets, unlike the program.
             value = eager_apply(opdef, tuple(a.weak_value for a in avals), dict(attrs))
             return graph.constant(value, name=name)
-        tensors = [o if isinstance(o, Tensor) else graph.constant(o) for o in operands]
+        tensors = [o if isinstance(o, Tensor) else _as_constant(graph, o) for o in operands]
         return graph._add(opdef.name, tensors, attrs, shape, dtype, name=name)
+
+
+def _as_constant(graph: "Graph", o: Any) -> "Tensor":
+    """A plain operand as a constant node; Python scalars share one node per value (``Graph.scalar``)."""
+    if isinstance(o, (bool, int, float)) and not isinstance(o, np.generic):
+        return graph.scalar(o)
+    return graph.constant(o)
 
 
 def _aval(graph: "Graph", o: Any) -> Aval:
