@@ -57,7 +57,8 @@ def optimize(graph: Graph, roots: Iterable[int], protected: Iterable[int] = (), 
     for name, run in PIPELINE if pipeline is None else pipeline:
         rw.counts = {}
         run(rw)
-        after = counts(rw)
+        # A pass that rewrote nothing left the graph as it was: skip recounting (a walk over every node).
+        after = counts(rw) if rw.counts else before
         records.append({"pass": name, "changed": sum(rw.counts.values()), "rewrites": dict(rw.counts),
                         "forward": (before["forward"], after["forward"]),
                         "adjoint": (before["adjoint"], after["adjoint"])})
