@@ -57,7 +57,7 @@ class ProgramMemory:
 
 def nbytes(graph: Graph, nid: int) -> Optional[int]:
     """Bytes of a node's value, or None when a size is fixed only at run time."""
-    d = graph.nx.nodes[nid]
+    d = graph.nx._node[nid]  # the plain data dict: this runs for every value of every program
     n = size(d["shape"])
     return None if n is None else n * d["dtype"].itemsize
 
@@ -84,9 +84,10 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
     bases: dict[int, frozenset] = {p: frozenset((p,)) for p in program.params}
     readers_of_base: dict[int, int] = {}  # buffer -> last index any value sharing it is read
     plan = ProgramMemory()
+    operands_of = {nid: graph.operands(nid) for nid in program.body}  # read twice here and in _simulate
     for i, nid in enumerate(program.body):
         d = G._node[nid]
-        operands = graph.operands(nid)
+        operands = operands_of[nid]
         if d["op"] in FRESH:
             bases[nid] = frozenset((nid,))
         else:
@@ -113,7 +114,7 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
             at = position.get(v, 0)
         dead_after.setdefault(program.body[at], []).append(v)
     plan.frees = dead_after
-    plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan)
+    plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan, operands_of)
     return plan
 
 
@@ -136,7 +137,8 @@ def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last:
     return None
 
 
-def _simulate(graph: Graph, program: Program, plan: ProgramMemory) -> tuple[Optional[int], int]:
+def _simulate(graph: Graph, program: Program, plan: ProgramMemory,
+              operands_of: dict[int, list[int]]) -> tuple[Optional[int], int]:
     """Walk the program counting the bytes of live *buffers* it owns (residual arguments and the
     arrays it computes; fed inputs are the caller's). A view (reshape, transpose, ...) owns no
     buffer but keeps its operand's alive; an in-place result reuses its operand's. A buffer is
@@ -159,7 +161,7 @@ def _simulate(graph: Graph, program: Program, plan: ProgramMemory) -> tuple[Opti
         own(p, b or 0)
     peak = held
     for nid in program.body:
-        operands = graph.operands(nid)
+        operands = operands_of[nid]
         if nid in plan.inplace:
             shares[nid] = shares[plan.inplace[nid]]
         elif G._node[nid]["op"] in FRESH:

@@ -232,8 +232,16 @@ class Graph:
         if len(pred) == 1:  # one operand tensor (in one slot, or several as in x + x)
             for u, slots in pred.items():
                 return [u] * len(slots)
-        pairs = sorted((slot, u) for u, slots in pred.items() for slot in slots)
-        return [u for _, u in pairs]
+        # Slots are 0..k-1 in a well-formed graph: place each operand at its slot (no sort); anything
+        # else (a hand-edited graph the checker is about to reject) falls back to sorting by slot.
+        out: list = [None] * sum(len(slots) for slots in pred.values())
+        for u, slots in pred.items():
+            for slot in slots:
+                if not (type(slot) is int and 0 <= slot < len(out)) or out[slot] is not None:
+                    pairs = sorted((slot, u) for u, slots in pred.items() for slot in slots)
+                    return [u for _, u in pairs]
+                out[slot] = u
+        return out
 
     def tensor(self, key: Any) -> "Tensor":
         """The tensor of a node, by name or id."""
