@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import linecache
 import sys
+import types
 from typing import Any
 
 import numpy as np
@@ -37,11 +38,26 @@ def lower(plan: Plan) -> Lowered:
         src = "\n".join(lines) + "\n"
         filename = f"<revgraph {name} {id(plan):x}>"
         linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # tracebacks show the code
-        exec(compile(src, filename, "exec"), ns)
+        for first, last in _units(lines):  # each def compiled on its own (see PART_OPS)
+            code = compile("\n".join(lines[first:last]) + "\n", filename, "exec")
+            exec(_shifted(code, first) if first else code, ns)
         functions[name] = ns[name]
         sources.append(src)
         line_map.update({(name, ln): nid for ln, nid in lines_nodes.items()})
     return Lowered(functions, header + "\n\n".join(sources), line_map)
+
+
+def _units(lines: list[str]) -> list[tuple[int, int]]:
+    """The ``[first, last)`` line ranges of the top-level ``def``s in ``lines``."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("def ")]
+    return list(zip(starts, starts[1:] + [len(lines)]))
+
+
+def _shifted(code: types.CodeType, lines: int) -> types.CodeType:
+    """``code`` (compiled from a slice of a program's source) with its line numbers moved down by
+    ``lines``, so tracebacks, the line map and linecache agree with the whole program's source."""
+    consts = tuple(_shifted(c, lines) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 def var(nid: int) -> str:
@@ -65,7 +81,8 @@ def _describe_operand(graph: Graph, nid: int) -> str:
 def _function(graph: Graph, program: Program, memory: Any = None, check: bool = False) -> tuple[list[str], dict[int, int]]:
     """One function: parameters (or a boxed argument list it empties), one line per op,
     ``del`` lines dropping each value after its last use (from the memory plan), and with
-    ``check`` a finiteness check after each float result."""
+    ``check`` a finiteness check after each float result. A program of more than ``PART_OPS``
+    ops is written as parts (see ``_parts``) that the function calls in order."""
     G = graph.nx
     params = ", ".join(var(p) for p in program.params)
     if program.boxed:  # the caller hands over its references: each value can be freed at its last use
@@ -78,31 +95,110 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
     inplace = memory.inplace if memory is not None else {}
     frees = memory.frees if memory is not None else {}
     lines += [_finite_line(G, p) for p in program.params if check and _is_float(G, p)]
-    line_nodes = {}
-    shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
+    line_nodes: dict[int, int] = {}
+    write = _OpWriter(graph, inplace, check)
+    results = ", ".join(var(r) for r in program.results)
+    if len(program.body) <= PART_OPS:
+        for nid in program.body:
+            write(lines, line_nodes, nid, frees.get(nid, ()))
+        lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
+        return lines, line_nodes
+    parts = _parts(graph, program, frees, write, line_nodes, lines)
+    lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
+    for part in parts:  # after the function, so that its line numbers stay those of the lines above
+        start = len(lines) + 2
+        lines += ["", ""] + part
+        line_nodes.update({start + ln: nid for ln, nid in part.line_nodes.items()})
+    return lines, line_nodes
 
-    def describe(o: int) -> str:
-        text = shown.get(o)
+
+class _OpWriter:
+    """Writes the line(s) of one op: the assignment with its comment, the finiteness check, the ``del``."""
+
+    def __init__(self, graph: Graph, inplace: dict, check: bool) -> None:
+        self.graph, self.G, self.inplace, self.check = graph, graph.nx, inplace, check
+        self.shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
+
+    def describe(self, o: int) -> str:
+        text = self.shown.get(o)
         if text is None:
-            text = shown[o] = _describe_operand(graph, o)
+            text = self.shown[o] = _describe_operand(self.graph, o)
         return text
 
-    for nid in program.body:
-        d = G._node[nid]
-        operands = graph.operands(nid)
+    def __call__(self, lines: list[str], line_nodes: dict[int, int], nid: int, dropped: Any) -> None:
+        d = self.G._node[nid]
+        operands = self.graph.operands(nid)
         args = [f"v{o}" for o in operands]
+        inplace = self.inplace
         text = inplace_expression(d["op"], args, d["attrs"], var(inplace[nid])) if nid in inplace else None
         code = f"    v{nid} = {text or expression(d['op'], args, d['attrs'])}"
-        what = f"{d['op']}({', '.join([describe(o) for o in operands])})"
+        what = f"{d['op']}({', '.join([self.describe(o) for o in operands])})"
         lines.append(f"{code.ljust(COMMENT_COLUMN)}  # {safe_text(d['name'])} = {what}")
         line_nodes[len(lines)] = nid
-        if check and _is_float(G, nid):
-            lines.append(_finite_line(G, nid))
-        if frees.get(nid):
-            lines.append(f"    del {', '.join(var(v) for v in frees[nid])}")
-    results = ", ".join(var(r) for r in program.results)
-    lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
-    return lines, line_nodes
+        if self.check and _is_float(self.G, nid):
+            lines.append(_finite_line(self.G, nid))
+        if dropped:
+            lines.append(f"    del {', '.join(var(v) for v in dropped)}")
+
+
+# CPython's compile() grows faster than linearly with the size of one function (it took 17 s for
+# one function of a million lines here, and about twice as long per line on a 10^5-line function as
+# on 2 000-line ones), so long programs are written as parts of at most this many ops.
+PART_OPS = 1000
+
+
+class _Part(list):
+    """The source lines of one part, with the op each line computes (line numbers within the part)."""
+
+    line_nodes: dict[int, int]
+
+
+def _parts(graph: Graph, program: Program, frees: dict, write: _OpWriter, line_nodes: dict,
+           lines: list[str]) -> list[_Part]:
+    """Split the body into parts of ``PART_OPS`` consecutive ops, each a function ``<program>_<k>(args)``
+    taking the values it reads from earlier parts (boxed, as the backward program takes its arguments)
+    and returning those later parts or the results read. The program's function (``lines``) calls them
+    in order. Memory stays as planned: a value dropped inside a part is handed over (the caller deletes
+    its own reference first); one the plan drops there that the part never sees is deleted by the caller
+    right after the call."""
+    G = graph.nx
+    body = program.body
+    chunks = [body[i:i + PART_OPS] for i in range(0, len(body), PART_OPS)]
+    part_of = {nid: k for k, chunk in enumerate(chunks) for nid in chunk}
+    last_reader: dict[int, int] = {}  # value -> last part reading it
+    for k, chunk in enumerate(chunks):
+        for nid in chunk:
+            for u in G._pred[nid]:
+                last_reader[u] = k
+    results = set(program.results)
+    parts = []
+    for k, chunk in enumerate(chunks):
+        takes = sorted({u for nid in chunk for u in G._pred[nid]
+                        if part_of.get(u) != k and G._node[u]["op"] != "constant"})
+        gives = [nid for nid in chunk if nid in results or last_reader.get(nid, k) > k]
+        seen = set(chunk).union(takes)
+        dropped_here = {nid: [v for v in frees.get(nid, ()) if v in seen] for nid in chunk}
+        handed_over = [v for nid in chunk for v in dropped_here[nid] if v in takes]
+        dropped_after = [v for nid in chunk for v in frees.get(nid, ()) if v not in seen]
+        name = f"{program.name}_{k + 1}"
+        part = _Part([f"def {name}(args):"] + ([f"    ({', '.join(map(var, takes))},) = args", "    args.clear()"]
+                                               if takes else []))
+        part.line_nodes = {}
+        for nid in chunk:
+            write(part, part.line_nodes, nid, dropped_here[nid])
+        part.append(f"    return ({', '.join(map(var, gives))},)" if gives else "    return None")
+        parts.append(part)
+        # The call, in the program's function.
+        first, last = G._node[chunk[0]]["name"], G._node[chunk[-1]]["name"]
+        lines.append(f"    # part {k + 1} of {len(chunks)}: {safe_text(first, 24)} ... {safe_text(last, 24)}")
+        lines.append(f"    _args = [{', '.join(map(var, takes))}]")
+        if handed_over:
+            lines.append(f"    del {', '.join(map(var, handed_over))}")
+        call = f"{name}(_args)"
+        lines.append(f"    ({', '.join(map(var, gives))},) = {call}" if gives else f"    {call}")
+        if dropped_after:
+            lines.append(f"    del {', '.join(map(var, dropped_after))}")
+    return parts
 
 
 # -- check_finite: one call after each float result, only when the plan asks --------------------
