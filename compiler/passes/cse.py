@@ -35,7 +35,8 @@ def _key(rw: Rewriter, nid: int) -> Optional[tuple]:
         return None
     if d["op"] == "constant":
         return _constant_key(d)
-    return (d["op"], repr(sorted(d["attrs"].items())), tuple(rw.operands(nid)), d["shape"], d["dtype"].str)
+    attrs = d["attrs"]  # most ops (elementwise) have none: skip sorting and printing an empty dict
+    return (d["op"], repr(sorted(attrs.items())) if attrs else "", tuple(rw.operands(nid)), d["shape"], d["dtype"].str)
 
 
 def cse(rw: Rewriter) -> None:

@@ -22,9 +22,10 @@ def fold(rw: Rewriter) -> None:
         d = G._node[nid]
         if d["op"] in ("input", "constant"):
             continue
-        ops = rw.operands(nid)
-        if not ops or any(G._node[o]["op"] != "constant" for o in ops):
+        pred = G._pred[nid]  # the distinct operands, read without building the slot-ordered list
+        if not pred or any(G._node[o]["op"] != "constant" for o in pred):
             continue
+        ops = rw.operands(nid)
         n = size(d["shape"])
         if n is None or n > max([LIMIT] + [int(np.size(G._node[o]["value"])) for o in ops]):
             continue
