@@ -232,6 +232,13 @@ class Graph:
         if len(pred) == 1:  # one operand tensor (in one slot, or several as in x + x)
             for u, slots in pred.items():
                 return [u] * len(slots)
+        if len(pred) == 2:  # the most common case, a binary op on two tensors: no list building
+            (a, sa), (b, sb) = pred.items()
+            if len(sa) == 1 and len(sb) == 1:
+                if 0 in sa and 1 in sb:
+                    return [a, b]
+                if 1 in sa and 0 in sb:
+                    return [b, a]
         # Slots are 0..k-1 in a well-formed graph: place each operand at its slot (no sort); anything
         # else (a hand-edited graph the checker is about to reject) falls back to sorting by slot.
         out: list = [None] * sum(len(slots) for slots in pred.values())

@@ -61,12 +61,18 @@ def size(shape: Shape) -> Optional[int]:
 def broadcast(shapes: Sequence[Shape]) -> Optional[Shape]:
     """The broadcast shape, or None when the shapes cannot broadcast."""
     # Fast path (most ops in a graph): the non-scalar shapes are all equal and fully known.
-    rest = [s for s in shapes if s]
-    if not rest:
-        return ()
-    first = tuple(rest[0])
-    if None not in first and all(tuple(s) == first for s in rest[1:]):
-        return first
+    first: Optional[tuple] = None
+    for s in shapes:  # a plain loop: this runs for every node a graph builds
+        if not s:
+            continue
+        if first is None:
+            first = tuple(s)
+            if None in first:
+                break
+        elif tuple(s) != first:
+            break
+    else:
+        return () if first is None else first
     ndim = max((len(s) for s in shapes), default=0)
     out: list[Optional[int]] = []
     for axis in range(-ndim, 0):
