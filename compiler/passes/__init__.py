@@ -54,9 +54,15 @@ def optimize(graph: Graph, roots: Iterable[int], protected: Iterable[int] = (), 
     rw = Rewriter(graph, roots, protected)
     records = []
     before = counts(rw)
+    # Passes that found nothing to do and have seen no change since: running one again would find
+    # nothing again (each pass walks in execution order, so it leaves no match behind for itself),
+    # so it is recorded as changing nothing without another walk over every node.
+    idle: set = set()
     for name, run in PIPELINE if pipeline is None else pipeline:
         rw.counts = {}
-        run(rw)
+        if run not in idle:
+            run(rw)
+            idle = idle | {run} if not rw.counts else set()
         # A pass that rewrote nothing left the graph as it was: skip recounting (a walk over every node).
         after = counts(rw) if rw.counts else before
         records.append({"pass": name, "changed": sum(rw.counts.values()), "rewrites": dict(rw.counts),
