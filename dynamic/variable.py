@@ -236,7 +236,8 @@ class Variable:
     _rg_frontend = _DynamicFrontend()
 
     def __init__(self, data: Any, name: Optional[str] = None) -> None:
-        self.data = _as_data(data)
+        # the common case first: an ndarray of numbers is taken as it is (what _as_data would do, sooner)
+        self.data = data if type(data) is _ndarray and data.dtype.kind in "biuf" else _as_data(data)
         self.name = name
         self.grad: Optional[Variable] = None
         self.creator: Optional[Node] = None
@@ -253,9 +254,7 @@ class Variable:
         >>> y = x ** 4.0; y.backward(create_graph=True)
         >>> gx = x.grad; x.cleargrad(); gx.backward()     # x.grad is now the second derivative
         """
-        from .backward import backward
-
-        backward(self, retain_grad=retain_grad, create_graph=create_graph)
+        _backward(self, retain_grad, create_graph)
 
     def _rg_scene(self, values: bool = False) -> dict:
         """What the drawing core needs to picture the recorded graph (``rg.to_dot(variable)`` calls this).
@@ -409,3 +408,5 @@ def as_variable(x: Any) -> Variable:
 
 _new_variable = Variable.__new__
 _new_node = Node.__new__
+
+from .backward import backward as _backward  # noqa: E402  (backward.py imports this module's classes)
