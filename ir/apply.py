@@ -35,15 +35,32 @@ def apply(op: str, /, *operands: Any, **attrs: Any) -> Any:
     >>> apply("add", x, 1.0, name="x_plus_one")
     """
     opdef = get(op)
-    opdef.check_arity(len(operands))
-    frontends = {type(o)._rg_frontend for o in operands if hasattr(type(o), "_rg_frontend")}
-    if len(frontends) > 1:
-        kinds = sorted({type(o).__name__ for o in operands if hasattr(type(o), "_rg_frontend")})
-        raise GraphError(f"{op}: cannot mix {' and '.join(kinds)} operands; a symbolic Tensor and a dynamic "
-                         "Variable live in different engines -- use one or the other (rg.trace turns a function into a graph)")
-    if frontends:
-        return frontends.pop().apply(opdef, operands, attrs)
+    if opdef.arity != len(operands):
+        opdef.check_arity(len(operands))  # variadic ops (arity None) are checked here too
+    frontend = None
+    for o in operands:
+        t = type(o)
+        if t in _PLAIN_TYPES:  # skips the failing attribute lookup below (an exception inside getattr)
+            continue
+        f = getattr(t, "_rg_frontend", None)
+        if f is None:
+            continue
+        if frontend is None:
+            frontend = f
+        elif f is not frontend:
+            kinds = sorted({type(o).__name__ for o in operands if hasattr(type(o), "_rg_frontend")})
+            raise GraphError(f"{op}: cannot mix {' and '.join(kinds)} operands; a symbolic Tensor and a dynamic "
+                             "Variable live in different engines -- use one or the other (rg.trace turns a function "
+                             "into a graph)")
+    if frontend is not None:
+        return frontend.apply(opdef, operands, attrs)
     return eager_apply(opdef, operands, attrs)
+
+
+# Operand types that are certainly plain values (no frontend): checked by identity before looking for one.
+_PLAIN_TYPES = frozenset({bool, int, float, complex, str, bytes, type(None), list, tuple, np.ndarray, np.bool_,
+                          np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
+                          np.uint64, np.uint32, np.uint16, np.uint8, np.complex128, np.complex64})
 
 
 def eager_apply(opdef: OpDef, operands: tuple, attrs: dict) -> Any:
