@@ -66,12 +66,40 @@ _PLAIN_TYPES = frozenset({bool, int, float, complex, str, bytes, type(None), lis
 def eager_apply(opdef: OpDef, operands: tuple, attrs: dict) -> Any:
     """Compute ``opdef`` on plain values with the registered evaluator."""
     values = [o if isinstance(o, (bool, int, float)) else np.asarray(o) for o in operands]
-    avals = [aval_of_value(v) for v in values]
     attrs.pop("name", None)  # names only mean something in a graph
-    attrs, _, _ = declare(opdef, avals, attrs, [repr_operand(v) for v in values])
+    # The shape rule's verdict depends only on the operands' shapes and dtypes (a Python number: its type and
+    # value) and the attributes, so it is kept per signature (like the dynamic engine's plans).
+    key = _signature(opdef, values, attrs)
+    plan = _EAGER_PLANS.get(key) if key is not None else None
+    if plan is None or plan[0] is not opdef:
+        avals = [aval_of_value(v) for v in values]
+        plan = (opdef, declare(opdef, avals, attrs, lambda: [repr_operand(v) for v in values])[0])
+        if key is not None:
+            if len(_EAGER_PLANS) >= _EAGER_PLANS_MAX:
+                _EAGER_PLANS.clear()
+            _EAGER_PLANS[key] = plan
     if _eager is None:
         raise RuntimeError("no eager evaluator registered; import revgraph (not revgraph.ir alone)")
-    return _eager(opdef.name, values, attrs)
+    return _eager(opdef.name, values, plan[1])
+
+
+# signature -> (opdef, normalised attributes); bounded, so a long session cannot grow it forever
+_EAGER_PLANS: dict[tuple, tuple] = {}
+_EAGER_PLANS_MAX = 4096
+
+
+def _signature(opdef: OpDef, values: list, attrs: dict) -> Optional[tuple]:
+    sig: list = [opdef.name]
+    for v in values:
+        sig.append((v.shape, v.dtype) if type(v) is np.ndarray else (type(v), v))
+    if attrs:
+        sig.append(tuple(attrs.items()))
+    try:
+        key = tuple(sig)
+        hash(key)
+    except TypeError:  # an unhashable attribute (a slice before Python 3.12): no caching
+        return None
+    return key
 
 
 def aval_of_value(v: Any) -> Aval:

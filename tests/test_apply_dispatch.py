@@ -47,3 +47,16 @@ def test_arity_is_checked_for_fixed_and_variadic_ops():
         apply("mul", x)
     with pytest.raises(rg.GraphError, match="op 'concatenate' needs at least one operand"):
         apply("concatenate")
+
+
+def test_eager_calls_repeat_their_checks_and_results_for_each_signature():
+    a32, a64 = np.ones(3, np.float32), np.ones(3)
+    for _ in range(2):  # the second round reuses the kept shape-rule verdicts
+        assert rg.mul(a32, 2.0).dtype == np.float32
+        assert rg.mul(a32, a64).dtype == np.float64
+        assert rg.mul(np.arange(3), 2).dtype.kind == "i"
+        assert rg.sum(np.ones((2, 3)), axis=1).shape == (2,)
+        assert rg.sum(np.ones((2, 3)), axis=0).shape == (3,)
+        with pytest.raises(rg.GraphError, match="add with operands"):
+            rg.add(np.ones(3), np.ones(4))
+    assert rg.getitem(np.arange(5.0), index=slice(1, 3)).tolist() == [1.0, 2.0]  # unhashable before 3.12
