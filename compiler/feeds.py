@@ -72,13 +72,13 @@ class FeedSpec:
         exec(compile("\n".join(lines) + "\n", "<revgraph feeds>", "exec"), ns)
         return ns["caller"]
 
-    def keyword_entry(self, name: str, first: Callable, slow: Callable, results: int, single: bool) -> Optional[Callable]:
+    def keyword_entry(self, name: str, slow: Callable, results: int, single: bool) -> Optional[Callable]:
         """``entry(dout=None, **feeds) -> (value, grads)`` taking the inputs as keyword parameters, so
         a call binds them without building a dict (the per-call path of ``step.value_and_grad``).
 
         The common case -- ``dout`` left out, every input fed as an ndarray of exactly the declared
-        dtype and static shape, nothing else -- calls ``fn(*inputs)`` (the global ``fn`` starts as
-        ``first``, which may replace it with the program it compiles) and returns
+        dtype and static shape, nothing else -- calls ``fn(*inputs)`` (the caller installs ``fn`` in
+        ``entry.fn_namespace`` and may replace it later, e.g. once a program is compiled) and returns
         ``(r0, [r1, ...])`` (``(r0, r1)`` when ``single``). Anything else, and an error raised
         inside ``fn``, goes to ``slow(dout, extra_feeds, inputs)`` (inputs not fed are ``MISSING``),
         which checks, converts, explains or raises. None when the input names cannot be parameters.
@@ -90,7 +90,7 @@ class FeedSpec:
         locals_ = {"dout", "extra", "exc", *(f"r{i}" for i in range(results))}
         if len(set(names)) != n or locals_ & set(names) or not all(type(x) is str for x in names):
             return None
-        ns: dict[str, Any] = {"__builtins__": {}, "fn": first, "slow": slow, "ndarray": np.ndarray, "MISSING": MISSING,
+        ns: dict[str, Any] = {"__builtins__": {}, "fn": None, "slow": slow, "ndarray": np.ndarray, "MISSING": MISSING,
                               "ValueError": ValueError, "IndexError": IndexError, "TypeError": TypeError}
         params = [f"p{i}" for i in range(n)]
         checks = ["dout is not None", "extra"]
@@ -116,7 +116,7 @@ class FeedSpec:
         rename = dict(zip(params, names))
         entry.__code__ = entry.__code__.replace(co_varnames=tuple(rename.get(v, v) for v in entry.__code__.co_varnames))
         entry.__kwdefaults__ = {x: MISSING for x in names}
-        entry.fn_namespace = ns  # where ``first`` installs the program it compiled (``ns["fn"]``)
+        entry.fn_namespace = ns  # where the caller installs the program (``ns["fn"]``)
         return entry
 
 

@@ -5,6 +5,7 @@ that names the node it came from."""
 from __future__ import annotations
 
 import inspect
+from functools import partial
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -198,17 +199,17 @@ class CompiledStep(_Compiled):
         # function taking the inputs as keyword parameters, checking them with straight-line code and
         # calling the fused program directly. Anything unusual goes through the method below.
         results = 1 + len(self.plan.options["wrt"])
-        entry = self._spec.keyword_entry("value_and_grad", self._first_fused_call, self._value_and_grad_general,
-                                         results, self._single)
+        entry = self._spec.keyword_entry("value_and_grad", self._value_and_grad_general, results, self._single)
         if entry is not None:
+            entry.fn_namespace["fn"] = partial(self._first_fused_call, entry.fn_namespace)
             entry.__doc__ = CompiledStep.value_and_grad.__doc__
             entry.__signature__ = _VALUE_AND_GRAD_SIGNATURE
             self.value_and_grad = entry  # the instance attribute shadows the method
 
-    def _first_fused_call(self, *values: Any) -> tuple:
+    def _first_fused_call(self, namespace: dict, *values: Any) -> tuple:
         """The fast entry's program on its first call: compile the fused program, make it the
-        entry's ``fn`` (taking the step's inputs in order), and run it. Threads racing here each
-        compile an equivalent program; whichever is installed last stays."""
+        entry's ``fn`` (in its ``namespace``; taking the step's inputs in order), and run it.
+        Threads racing here may each compile an equivalent program; whichever is installed serves."""
         fused = self._fused_function()
         names = [n for n, _, _ in self._spec.params]
         if [n for n, _, _ in fused._spec.params] == names:
@@ -216,7 +217,7 @@ class CompiledStep(_Compiled):
         else:  # the fused program reads other inputs: bind them by name (rare, so not generated)
             call = fused._call
             fn = lambda *vals: call(dict(zip(names, vals)))  # noqa: E731
-        self.__dict__["value_and_grad"].fn_namespace["fn"] = fn
+        namespace["fn"] = fn
         return fn(*values)
 
     def _fused_function(self) -> "CompiledFunction":
@@ -275,7 +276,6 @@ class CompiledStep(_Compiled):
         return grads[0] if self._single else grads
 
 
-
-
-_VALUE_AND_GRAD_SIGNATURE = inspect.signature(CompiledStep.value_and_grad).replace(
-    parameters=list(inspect.signature(CompiledStep.value_and_grad).parameters.values())[1:])
+# What ``inspect.signature(step.value_and_grad)`` shows for the generated entry: the method's, without self.
+_method_signature = inspect.signature(CompiledStep.value_and_grad)
+_VALUE_AND_GRAD_SIGNATURE = _method_signature.replace(parameters=list(_method_signature.parameters.values())[1:])

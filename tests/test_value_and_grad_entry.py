@@ -121,3 +121,19 @@ def test_a_failure_inside_the_fused_program_is_explained_by_the_full_path():
     ns["fn"], real = broken, ns["fn"]
     assert step.value_and_grad(**feeds)[0] == 22.0  # the full path runs the program again
     ns["fn"] = real
+
+
+def test_a_fused_program_taking_its_inputs_in_another_order_is_fed_by_name():
+    def step_of(order):
+        g = rg.Graph()
+        made = {n: g.input(n) for n in order}
+        a, b = made["a"], made["b"]
+        return rg.compile(a * b * b, wrt=[a, b])
+
+    step, reordered = step_of("ab"), step_of("ba")
+    step._make_fused = reordered._make_fused  # its fused program's parameters are (b, a)
+    value, grads = step.value_and_grad(a=np.array(2.0), b=np.array(3.0))
+    assert value == 18.0
+    np.testing.assert_allclose(grads, [9.0, 12.0])
+    with pytest.raises(rg.FeedError, match="missing feed for input 'b'"):
+        step.value_and_grad(a=np.array(2.0))
