@@ -4,7 +4,7 @@ declared shape, converted to the declared dtype."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -71,6 +71,63 @@ class FeedSpec:
         lines.append(f"    return fn({', '.join(args)})")
         exec(compile("\n".join(lines) + "\n", "<revgraph feeds>", "exec"), ns)
         return ns["caller"]
+
+    def keyword_entry(self, name: str, slow: Callable, results: int, single: bool) -> Optional[Callable]:
+        """``entry(dout=None, **feeds) -> (value, grads)`` taking the inputs as keyword parameters, so
+        a call binds them without building a dict (the per-call path of ``step.value_and_grad``).
+
+        The common case -- ``dout`` left out, every input fed as an ndarray of exactly the declared
+        dtype and static shape, nothing else -- calls ``fn(*inputs)`` (the caller installs ``fn`` in
+        ``entry.fn_namespace`` and may replace it later, e.g. once a program is compiled) and returns
+        ``(r0, [r1, ...])`` (``(r0, r1)`` when ``single``). Anything else, and an error raised
+        inside ``fn``, goes to ``slow(dout, extra_feeds, inputs)`` (inputs not fed are ``MISSING``),
+        which checks, converts, explains or raises. None when the input names cannot be parameters.
+
+        The code is written with parameters ``p0, p1, ...``; the input names replace them only in
+        the code object's variable names, so they never appear in generated text."""
+        names = [n for n, _, _ in self.params]
+        n = len(names)
+        locals_ = {"dout", "extra", "exc", *(f"r{i}" for i in range(results))}
+        if len(set(names)) != n or locals_ & set(names) or not all(type(x) is str for x in names):
+            return None
+        ns: dict[str, Any] = {"__builtins__": {}, "fn": None, "slow": slow, "ndarray": np.ndarray, "MISSING": MISSING,
+                              "ValueError": ValueError, "IndexError": IndexError, "TypeError": TypeError}
+        params = [f"p{i}" for i in range(n)]
+        checks = ["dout is not None", "extra"]
+        for i, (_, shape, dtype) in enumerate(self.params):
+            ns[f"d{i}"], ns[f"s{i}"] = dtype, shape
+            # a size fixed at run time: the full check (and the program's error explained) handle it
+            checks.append("True" if None in shape else
+                          f"p{i}.__class__ is not ndarray or p{i}.dtype is not d{i} or p{i}.shape != s{i}")
+        fed = f"({', '.join(params)}{',' if n == 1 else ''})"
+        outs = [f"r{i}" for i in range(results)]
+        value = f"r0, r1" if single else f"r0, [{', '.join(outs[1:])}]"
+        keywords = "".join(f", {p}=MISSING" for p in params)
+        lines = [f"def {name}(dout=None{', *' + keywords if params else ''}, **extra):",
+                 f"    if {' or '.join(f'({c})' for c in checks)}:",
+                 f"        return slow(dout, extra, {fed})",
+                 "    try:",
+                 f"        {', '.join(outs)}, = fn({', '.join(params)})",
+                 "    except (ValueError, IndexError, TypeError):",
+                 f"        return slow(dout, extra, {fed})  # the full path runs it again and explains the failure",
+                 f"    return {value}"]
+        exec(compile("\n".join(lines) + "\n", "<revgraph feeds>", "exec"), ns)
+        entry = ns[name]
+        rename = dict(zip(params, names))
+        entry.__code__ = entry.__code__.replace(co_varnames=tuple(rename.get(v, v) for v in entry.__code__.co_varnames))
+        entry.__kwdefaults__ = {x: MISSING for x in names}
+        entry.fn_namespace = ns  # where the caller installs the program (``ns["fn"]``)
+        return entry
+
+
+class _Missing:
+    """The default of an input parameter of a keyword entry: that input was not fed."""
+
+    def __repr__(self) -> str:
+        return "<input not fed>"
+
+
+MISSING = _Missing()
 
 
 def convert(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:

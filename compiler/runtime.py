@@ -4,6 +4,8 @@ that names the node it came from."""
 
 from __future__ import annotations
 
+import inspect
+from functools import partial
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -11,7 +13,7 @@ import numpy as np
 from ..ir.errors import FeedError
 from ..ir.graph import Graph, mimebundle
 from ..ir.shapes import fmt
-from .feeds import FeedSpec, convert
+from .feeds import MISSING, FeedSpec, convert
 from .memory import report as memory_report
 from .plan import Lowered, Plan
 
@@ -151,8 +153,8 @@ class CompiledStep(_Compiled):
         self._residuals: Optional[list] = None  # emptied by the backward program as it runs
         self.last_feeds: Optional[dict] = None  # what the last forward() was fed, for drawing its values
         self.last_dout: Any = None  # the dout of the last backward()
-        self._fuse: Optional[Callable[[], "CompiledFunction"]] = None  # set by compile for a scalar output
         self._fused: Optional["CompiledFunction"] = None
+        self._fuse = None  # set by compile for a scalar output (the setter below then installs the fast entry)
 
     # -- the stateful pair ---------------------------------------------------------------
     def forward(self, **feeds: Any) -> Any:
@@ -177,12 +179,58 @@ class CompiledStep(_Compiled):
 
         With ``dout`` left at 1 (a scalar output) this runs one fused program, compiled on first
         use, in which the seed is the constant 1 (so no work is spent multiplying by it)."""
-        if dout is None and self._fuse is not None:
-            if self._fused is None:
-                self._fused = self._fuse()
-            return self._fused.call_with(feeds)
+        if dout is None and self._make_fused is not None:
+            return self._fused_function().call_with(feeds)
         value, residuals = self._forward(feeds)
         return value, self._backward(dout, residuals)
+
+    @property
+    def _fuse(self) -> Optional[Callable[[], "CompiledFunction"]]:
+        """How to compile the fused value-and-gradient program (None: this step has none)."""
+        return self._make_fused
+
+    @_fuse.setter
+    def _fuse(self, make: Optional[Callable[[], "CompiledFunction"]]) -> None:
+        self._make_fused = make
+        self.__dict__.pop("value_and_grad", None)
+        if make is None:
+            return
+        # Per-call overhead matters for small graphs: ``step.value_and_grad`` becomes a generated
+        # function taking the inputs as keyword parameters, checking them with straight-line code and
+        # calling the fused program directly. Anything unusual goes through the method below.
+        results = 1 + len(self.plan.options["wrt"])
+        entry = self._spec.keyword_entry("value_and_grad", self._value_and_grad_general, results, self._single)
+        if entry is not None:
+            entry.fn_namespace["fn"] = partial(self._first_fused_call, entry.fn_namespace)
+            entry.__doc__ = CompiledStep.value_and_grad.__doc__
+            entry.__signature__ = _VALUE_AND_GRAD_SIGNATURE
+            self.value_and_grad = entry  # the instance attribute shadows the method
+
+    def _first_fused_call(self, namespace: dict, *values: Any) -> tuple:
+        """The fast entry's program on its first call: compile the fused program, make it the
+        entry's ``fn`` (in its ``namespace``; taking the step's inputs in order), and run it.
+        Threads racing here may each compile an equivalent program; whichever is installed serves."""
+        fused = self._fused_function()
+        names = [n for n, _, _ in self._spec.params]
+        if [n for n, _, _ in fused._spec.params] == names:
+            fn = fused._fns["call"]
+        else:  # the fused program reads other inputs: bind them by name (rare, so not generated)
+            call = fused._call
+            fn = lambda *vals: call(dict(zip(names, vals)))  # noqa: E731
+        namespace["fn"] = fn
+        return fn(*values)
+
+    def _fused_function(self) -> "CompiledFunction":
+        fused = self._fused
+        if fused is None:
+            fused = self._fused = self._make_fused()
+        return fused
+
+    def _value_and_grad_general(self, dout: Any, extra: dict, values: tuple) -> tuple[Any, Any]:
+        """The fast entry's way out: rebuild the keyword feeds and take the method's full path."""
+        feeds = {n: v for (n, _, _), v in zip(self._spec.params, values) if v is not MISSING}
+        feeds.update(extra)
+        return CompiledStep.value_and_grad(self, dout, **feeds)
 
     # -- views ----------------------------------------------------------------------------
     @property
@@ -228,3 +276,6 @@ class CompiledStep(_Compiled):
         return grads[0] if self._single else grads
 
 
+# What ``inspect.signature(step.value_and_grad)`` shows for the generated entry: the method's, without self.
+_method_signature = inspect.signature(CompiledStep.value_and_grad)
+_VALUE_AND_GRAD_SIGNATURE = _method_signature.replace(parameters=list(_method_signature.parameters.values())[1:])

@@ -46,7 +46,9 @@ def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False)
         raise GraphError(f"backward: output {y.name or 'Variable'} has dtype {y.data.dtype}; only a float output "
                          "can be differentiated (compute the loss in float64 or float32)")
     if y.grad is None:
-        y.grad = Variable(np.ones(y.data.shape, y.data.dtype), name=f"d{y.name}" if y.name else "dout")
+        seed = np.empty(y.data.shape, y.data.dtype)  # np.ones, minus its Python-level layers
+        seed.fill(1)
+        y.grad = Variable(seed, name=f"d{y.name}" if y.name else "dout")
     if y.creator is None:
         return
     saved = MODE.recording  # what `with no_grad()` / `enable_grad()` do, without a generator per call
@@ -71,13 +73,20 @@ def _walk(start: Node, retain_grad: bool) -> None:
         vjp = node.opdef.vjp  # a tuple of per-operand rules (what vjp_rule(i) returns), or variadic
         rules = vjp if type(vjp) is tuple else _rules(node.opdef, len(inputs))
         for x, rule in zip(inputs, rules):
-            if rule is None or not isinstance(x, Variable) or x.data.dtype.kind != "f":
+            if rule is None or not isinstance(x, Variable):
+                continue
+            xd = x.data
+            if xd.dtype.kind != "f":
                 continue
             gx = rule(g, out, *inputs, **attrs) if attrs else rule(g, out, *inputs)
             if gx is None:
                 continue
-            if type(gx) is not Variable or gx.data.shape != x.data.shape or gx.data.dtype != x.data.dtype:
+            if type(gx) is not Variable:
                 gx = _fit(gx, x)
+            else:
+                gd = gx.data
+                if gd.shape != xd.shape or (gd.dtype is not xd.dtype and gd.dtype != xd.dtype):
+                    gx = _fit(gx, x)
             x.grad = gx if x.grad is None else x.grad + gx  # out of place: earlier .grad objects stay valid
             creator = x.creator
             if creator is not None and creator not in queued:

@@ -24,6 +24,7 @@ import numpy as np
 from ..backends.numpy.kernels import kernel
 from ..ir.apply import aval_of_value, declare
 from ..ir.errors import GraphError
+from ..ir.methods import ArrayMethods
 from ..ir.registry import OpDef, get
 from ..ir.shapes import fmt
 from .mode import MODE
@@ -221,7 +222,7 @@ def _as_data(data: Any) -> np.ndarray:
     raise TypeError(f"dy.Variable wraps a NumPy array or a number, got {type(data).__name__}{hint}")
 
 
-class Variable:
+class Variable(ArrayMethods):
     """A value that records how it was computed, for ``backward()``.
 
     >>> from revgraph import dynamic as dy
@@ -236,7 +237,8 @@ class Variable:
     _rg_frontend = _DynamicFrontend()
 
     def __init__(self, data: Any, name: Optional[str] = None) -> None:
-        self.data = _as_data(data)
+        # the common case first: an ndarray of numbers is taken as it is (what _as_data would do, sooner)
+        self.data = data if type(data) is _ndarray and data.dtype.kind in "biuf" else _as_data(data)
         self.name = name
         self.grad: Optional[Variable] = None
         self.creator: Optional[Node] = None
@@ -253,9 +255,7 @@ class Variable:
         >>> y = x ** 4.0; y.backward(create_graph=True)
         >>> gx = x.grad; x.cleargrad(); gx.backward()     # x.grad is now the second derivative
         """
-        from .backward import backward
-
-        backward(self, retain_grad=retain_grad, create_graph=create_graph)
+        _backward(self, retain_grad, create_graph)
 
     def _rg_scene(self, values: bool = False) -> dict:
         """What the drawing core needs to picture the recorded graph (``rg.to_dot(variable)`` calls this).
@@ -286,10 +286,6 @@ class Variable:
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
-
-    @property
-    def T(self) -> "Variable":
-        return _apply("transpose", self)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -324,29 +320,6 @@ class Variable:
         named = f", name={self.name!r}" if self.name else ""
         dtype = "" if self.data.dtype == np.float64 else f", dtype={self.data.dtype}"
         return f"Variable({text}{dtype}{named})"
-
-    # -- methods mirroring NumPy -----------------------------------------------------------------
-    def reshape(self, *shape: Any) -> "Variable":
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _apply("reshape", self, shape=shape)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Variable":
-        return _apply("sum", self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Variable":
-        return _apply("mean", self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Variable":
-        return _apply("max", self, axis=axis, keepdims=keepdims)
-
-    def transpose(self, *axes: Any) -> "Variable":
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
-            axes = axes[0]
-        return _apply("transpose", self, axes=tuple(axes) if axes else None)
-
-    def __getitem__(self, index: Any) -> "Variable":
-        return _apply("getitem", self, index=index)
 
     # -- operators (installed below by _install_operators) -----------------------------------
 
@@ -396,7 +369,6 @@ def _install_operators() -> None:
         setattr(Variable, f"__{dunder}__", _operator(op, reflected=False))
     for dunder, op in [("neg", "neg"), ("abs", "abs")]:
         setattr(Variable, f"__{dunder}__", _unary(op))
-    Variable.__pos__ = lambda self: self
 
 
 _install_operators()
@@ -409,3 +381,5 @@ def as_variable(x: Any) -> Variable:
 
 _new_variable = Variable.__new__
 _new_node = Node.__new__
+
+from .backward import backward as _backward  # noqa: E402  (backward.py imports this module's classes)

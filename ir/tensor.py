@@ -12,6 +12,7 @@ import numpy as np
 
 from .apply import apply, declare, eager_apply
 from .errors import GraphError
+from .methods import ArrayMethods
 from .registry import Aval, OpDef
 from .shapes import Shape, fmt
 
@@ -73,7 +74,7 @@ def _short(o: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-class Tensor:
+class Tensor(ArrayMethods):
     """A symbolic value in a Graph. Build with ``g.input``, ``g.constant`` or ops on tensors.
 
     >>> g = rg.Graph(); x = g.input("x", shape=(2, 3))
@@ -114,10 +115,6 @@ class Tensor:
     def ndim(self) -> int:
         return len(self._data["shape"])
 
-    @property
-    def T(self) -> "Tensor":
-        return apply("transpose", self)
-
     def __repr__(self) -> str:
         return f"<Tensor {self.name!r} {self.op} shape={fmt(self.shape)} dtype={self.dtype}>"
 
@@ -146,47 +143,3 @@ class Tensor:
         """
         self.graph.rename(self.id, name)
         return self
-
-    # -- methods mirroring NumPy -----------------------------------------------------
-    def reshape(self, *shape: Any) -> "Tensor":
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return apply("reshape", self, shape=shape)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return apply("sum", self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return apply("mean", self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return apply("max", self, axis=axis, keepdims=keepdims)
-
-    def transpose(self, *axes: Any) -> "Tensor":
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
-            axes = axes[0]
-        return apply("transpose", self, axes=tuple(axes) if axes else None)
-
-    def __getitem__(self, index: Any) -> "Tensor":
-        return apply("getitem", self, index=index)
-
-    # -- operators -----------------------------------------------------------------
-    def __add__(self, o): return apply("add", self, o)
-    def __radd__(self, o): return apply("add", o, self)
-    def __sub__(self, o): return apply("sub", self, o)
-    def __rsub__(self, o): return apply("sub", o, self)
-    def __mul__(self, o): return apply("mul", self, o)
-    def __rmul__(self, o): return apply("mul", o, self)
-    def __truediv__(self, o): return apply("div", self, o)
-    def __rtruediv__(self, o): return apply("div", o, self)
-    def __pow__(self, o): return apply("pow", self, o)
-    def __rpow__(self, o): return apply("pow", o, self)
-    def __matmul__(self, o): return apply("matmul", self, o)
-    def __rmatmul__(self, o): return apply("matmul", o, self)
-    def __neg__(self): return apply("neg", self)
-    def __pos__(self): return self
-    def __abs__(self): return apply("abs", self)
-    def __lt__(self, o): return apply("less", self, o)
-    def __le__(self, o): return apply("less_equal", self, o)
-    def __gt__(self, o): return apply("greater", self, o)
-    def __ge__(self, o): return apply("greater_equal", self, o)

@@ -1,0 +1,65 @@
+"""NumPy-style methods and operators shared by symbolic Tensors and dynamic
+Variables. Each is one op through ``apply``, so it builds a node on a Tensor and
+computes (and records) on a Variable; an engine may override an operator with a
+faster path to the same op."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .apply import apply
+
+
+class ArrayMethods:
+    """``x.T``, ``x.reshape``, ``x.sum``/``mean``/``max``, ``x.transpose``, ``x[...]`` and ``+ - * / ** @ < <= > >=``.
+
+    >>> (x.T @ x).sum(axis=0)
+    """
+
+    __slots__ = ()
+
+    @property
+    def T(self) -> Any:
+        return apply("transpose", self)
+
+    def reshape(self, *shape: Any) -> Any:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return apply("reshape", self, shape=shape)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return apply("sum", self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return apply("mean", self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return apply("max", self, axis=axis, keepdims=keepdims)
+
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
+            axes = axes[0]
+        return apply("transpose", self, axes=tuple(axes) if axes else None)
+
+    def __getitem__(self, index: Any) -> Any:
+        return apply("getitem", self, index=index)
+
+    def __add__(self, o): return apply("add", self, o)
+    def __radd__(self, o): return apply("add", o, self)
+    def __sub__(self, o): return apply("sub", self, o)
+    def __rsub__(self, o): return apply("sub", o, self)
+    def __mul__(self, o): return apply("mul", self, o)
+    def __rmul__(self, o): return apply("mul", o, self)
+    def __truediv__(self, o): return apply("div", self, o)
+    def __rtruediv__(self, o): return apply("div", o, self)
+    def __pow__(self, o): return apply("pow", self, o)
+    def __rpow__(self, o): return apply("pow", o, self)
+    def __matmul__(self, o): return apply("matmul", self, o)
+    def __rmatmul__(self, o): return apply("matmul", o, self)
+    def __neg__(self): return apply("neg", self)
+    def __pos__(self): return self
+    def __abs__(self): return apply("abs", self)
+    def __lt__(self, o): return apply("less", self, o)
+    def __le__(self, o): return apply("less_equal", self, o)
+    def __gt__(self, o): return apply("greater", self, o)
+    def __ge__(self, o): return apply("greater_equal", self, o)
