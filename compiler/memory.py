@@ -53,6 +53,8 @@ class ProgramMemory:
     inplace: dict[int, int] = field(default_factory=dict)       # body node -> operand node whose buffer it writes
     peak_bytes: Optional[int] = None                            # planned peak of the values this program holds
     unknown_sizes: int = 0                                      # values whose size is fixed only at run time
+    # Each body node's operands in slot order: read here anyway, and kept for the backend's code generator.
+    operands: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
 
 def nbytes(graph: Graph, nid: int) -> Optional[int]:
@@ -114,6 +116,7 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
             at = position.get(v, 0)
         dead_after.setdefault(program.body[at], []).append(v)
     plan.frees = dead_after
+    plan.operands = operands_of
     plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan, operands_of)
     return plan
 

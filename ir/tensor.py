@@ -54,12 +54,17 @@ def _as_constant(graph: "Graph", o: Any) -> "Tensor":
     return graph.constant(o)
 
 
+_SCALAR_DTYPES = {float: np.asarray(0.5).dtype, bool: np.asarray(True).dtype}
+
+
 def _aval(graph: "Graph", o: Any) -> Aval:
     if isinstance(o, Tensor):
         d = graph.nx._node[o.id]
         return Aval(d["shape"], d["dtype"], d["value"] if d.get("weak") else None)
     if isinstance(o, (bool, int, float)):
-        return Aval((), np.asarray(o).dtype, o)
+        # np.asarray(o).dtype, without making an array for every `x * 0.99` (ints vary with their size).
+        dtype = _SCALAR_DTYPES.get(type(o)) or np.asarray(o).dtype
+        return Aval((), dtype, o)
     try:
         arr = np.asarray(o)
     except Exception:

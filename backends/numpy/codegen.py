@@ -96,7 +96,7 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
     frees = memory.frees if memory is not None else {}
     lines += [_finite_line(G, p) for p in program.params if check and _is_float(G, p)]
     line_nodes: dict[int, int] = {}
-    write = _OpWriter(graph, inplace, check)
+    write = _OpWriter(graph, inplace, check, memory.operands if memory is not None else {})
     results = ", ".join(var(r) for r in program.results)
     if len(program.body) <= PART_OPS:
         for nid in program.body:
@@ -115,8 +115,9 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
 class _OpWriter:
     """Writes the line(s) of one op: the assignment with its comment, the finiteness check, the ``del``."""
 
-    def __init__(self, graph: Graph, inplace: dict, check: bool) -> None:
+    def __init__(self, graph: Graph, inplace: dict, check: bool, operands: dict) -> None:
         self.graph, self.G, self.inplace, self.check = graph, graph.nx, inplace, check
+        self.operands = operands  # node -> operand ids, as the memory planner read them (else asked of the graph)
         self.shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
 
     def describe(self, o: int) -> str:
@@ -127,7 +128,9 @@ class _OpWriter:
 
     def __call__(self, lines: list[str], line_nodes: dict[int, int], nid: int, dropped: Any) -> None:
         d = self.G._node[nid]
-        operands = self.graph.operands(nid)
+        operands = self.operands.get(nid)
+        if operands is None:
+            operands = self.graph.operands(nid)
         args = [f"v{o}" for o in operands]
         inplace = self.inplace
         text = inplace_expression(d["op"], args, d["attrs"], var(inplace[nid])) if nid in inplace else None
