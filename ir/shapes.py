@@ -45,7 +45,7 @@ def fmt(shape: Shape) -> str:
 
 
 def is_static(shape: Shape) -> bool:
-    return all(d is not None for d in shape)
+    return None not in shape  # same as all(d is not None ...), without a generator (called for every node)
 
 
 def size(shape: Shape) -> Optional[int]:

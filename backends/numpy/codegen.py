@@ -67,7 +67,9 @@ def var(nid: int) -> str:
 def safe_text(text: Any, limit: int = 40) -> str:
     """User text made safe for a comment: escaped like repr (no newlines or control
     characters survive), and shortened."""
-    body = repr(str(text))[1:-1]
+    text = str(text)
+    # An identifier (every name the graph makes itself, like mul_12) has nothing to escape: skip repr.
+    body = text if text.isidentifier() else repr(text)[1:-1]
     return body if len(body) <= limit else body[: limit - 3] + "..."
 
 
