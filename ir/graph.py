@@ -71,7 +71,7 @@ class Graph:
         self._by_name: dict[str, int] = {}
         self._counters: dict[str, int] = defaultdict(int)
         self._tags: dict[str, Any] = {"adjoint": 0}
-        # Shared weak scalar constants (see ``scalar``) and the networkx graph that table describes.
+        # Shared weak scalar constants (see ``_scalar``) and the networkx graph that table describes.
         self._scalars: dict[tuple, int] = {}
         self._scalars_of: Any = self.nx
 
@@ -105,18 +105,18 @@ class Graph:
             arr.setflags(write=False)
             data = arr
         t = self._add("constant", [], {}, arr.shape, arr.dtype, name=name, value=data, weak=weak)
-        if weak and _AUTO_CONSTANT.match(t.name):  # shareable by later `x * value` (see ``scalar``)
+        if weak and _AUTO_CONSTANT.match(t.name):  # shareable by later `x * value` (see ``_scalar``)
             self._shared_scalars().setdefault(_scalar_key(value, self._tags), t.id)
         return t
 
-    def scalar(self, value: Any) -> "Tensor":
+    def _scalar(self, value: Any) -> "Tensor":
         """The weak constant for a Python scalar operand (``x * 0.99``), shared: one node per value,
         Python type and tag set (forward/adjoint, role), so a chain of ``* 0.99`` reads one ``0.99``
         instead of making (and later merging) thousands. Any unnamed weak constant of the graph with
         that key is reused (the first made), so the choice depends only on the graph's nodes: a copy
         or a saved and loaded graph grows exactly as the original does.
 
-        >>> g = rg.Graph(); g.scalar(0.5) == g.scalar(0.5)
+        >>> g = rg.Graph(); g._scalar(0.5) == g._scalar(0.5)
         True
         """
         nid = self._shared_scalars().get(_scalar_key(value, self._tags))
@@ -148,6 +148,9 @@ class Graph:
             if t.graph is not self:
                 raise GraphError(f"{t.name!r} belongs to graph {t.graph.name!r}, not {self.name!r}; "
                                  "tensors of two graphs cannot be mixed")
+            if t.id not in G._succ:  # (networkx would silently make a node without data)
+                raise GraphError(f"operand node {t.id} is no longer in graph {self.name!r} (it was removed); "
+                                 "build on tensors of the graph as it is now")
         if name is None:
             name = self._fresh_name(op)
         elif not isinstance(name, str):
@@ -198,7 +201,7 @@ class Graph:
         del self._by_name[old]
         self._by_name[name] = nid
         self.nx.nodes[nid]["name"] = name
-        if self.nx.nodes[nid].get("weak"):  # a renamed constant is no longer shared (see ``scalar``)
+        if self.nx.nodes[nid].get("weak"):  # a renamed constant is no longer shared (see ``_scalar``)
             self._scalars_of = None
 
     def remove_node(self, nid: int) -> None:
@@ -206,7 +209,7 @@ class Graph:
         if nx.is_frozen(self.nx):
             raise GraphError(f"graph {self.name!r} is a read-only view; edit the graph it was taken from")
         self._by_name.pop(self.nx.nodes[nid]["name"], None)
-        if self.nx.nodes[nid].get("weak"):  # the table of shared scalars may name it (see ``scalar``)
+        if self.nx.nodes[nid].get("weak"):  # the table of shared scalars may name it (see ``_scalar``)
             self._scalars_of = None
         self.nx.remove_node(nid)
 
@@ -336,7 +339,7 @@ class Graph:
         check_graph(self)
 
 
-# Names the graph gives constants itself: only such weak constants are shared (see ``Graph.scalar``).
+# Names the graph gives constants itself: only such weak constants are shared (see ``Graph._scalar``).
 _AUTO_CONSTANT = re.compile(r"constant_[0-9]+\Z")
 # Node data that is not a tag (tags are what ``Graph.tagging`` set when the node was made).
 _NOT_TAGS = frozenset({"op", "name", "shape", "dtype", "attrs", "value", "weak", "grad_of"})

@@ -48,9 +48,9 @@ class _GraphFrontend:
 
 
 def _as_constant(graph: "Graph", o: Any) -> "Tensor":
-    """A plain operand as a constant node; Python scalars share one node per value (``Graph.scalar``)."""
+    """A plain operand as a constant node; Python scalars share one node per value (``Graph._scalar``)."""
     if isinstance(o, (bool, int, float)) and not isinstance(o, np.generic):
-        return graph.scalar(o)
+        return graph._scalar(o)
     return graph.constant(o)
 
 

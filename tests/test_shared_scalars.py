@@ -1,4 +1,4 @@
-"""Python scalar operands share one constant node per value, type and tag set (Graph.scalar)."""
+"""Python scalar operands share one constant node per value, type and tag set (Graph._scalar)."""
 
 import numpy as np
 
