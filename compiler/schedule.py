@@ -44,6 +44,19 @@ def topological(graph: Graph, nodes: set[int]) -> list[int]:
     """``nodes`` in dependency order, ties broken by creation order. A cycle is a GraphError listing it."""
     nodes = nodes if isinstance(nodes, (set, frozenset)) else set(nodes)
     pred, succ = graph.nx._pred, graph.nx._succ
+    # Fast path: ids are creation order and an op's operands exist before it, so unless a pass rewired
+    # an edge, every operand has a smaller id than its consumer. Then ascending ids are a dependency
+    # order, and exactly the one the heap below would pick (ties by creation order) -- without the heap.
+    upward = True
+    for n in nodes:
+        for p in pred[n]:
+            if p > n:
+                upward = False
+                break
+        if not upward:
+            break
+    if upward:
+        return sorted(nodes)
     waiting: dict[int, int] = {}  # node -> operands (distinct, inside ``nodes``) not yet placed
     ready = []
     for n in nodes:
