@@ -23,7 +23,7 @@ def fold(rw: Rewriter) -> None:
         if d["op"] in ("input", "constant"):
             continue
         pred = G._pred[nid]  # the distinct operands, read without building the slot-ordered list
-        if not pred or any(G._node[o]["op"] != "constant" for o in pred):
+        if not pred or not _all_constants(G, pred):
             continue
         ops = rw.operands(nid)
         n = size(d["shape"])
@@ -39,6 +39,13 @@ def fold(rw: Rewriter) -> None:
         value.setflags(write=False)
         weak = _as_weak(rw, nid, ops, value)
         rw.replace(nid, rw.add_constant(nid, value if weak is None else weak), "folded constant")
+
+
+def _all_constants(G, ids) -> bool:
+    for o in ids:  # a plain loop rather than all(...) over a generator: it runs for every node
+        if G._node[o]["op"] != "constant":
+            return False
+    return True
 
 
 def _as_weak(rw: Rewriter, nid: int, ops: list, value: np.ndarray):

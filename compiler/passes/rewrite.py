@@ -156,7 +156,13 @@ class Rewriter:
         book = G.graph.get("adjoint")
         if not book:
             return
+        nodes = G._node
         for order, rec in book.items():
+            if not self.replaced:  # nothing to remap (and no two entries can meet): only drop removed nodes
+                rec["edges"] = {(x, n, i): gid for (x, n, i), gid in rec.get("edges", {}).items()
+                                if x in nodes and n in nodes and gid in nodes}
+                rec["totals"] = {n: gid for n, gid in rec.get("totals", {}).items() if n in nodes and gid in nodes}
+                continue
             edges = {}
             for (x, n, i), gid in rec.get("edges", {}).items():
                 key, gid = (r(x), r(n), i), r(gid)
