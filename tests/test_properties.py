@@ -10,10 +10,16 @@ import revgraph as rg
 from randgraph import GENERATORS, HELPER_OPS, graph_specs
 
 
+# Random compositions can be ill-conditioned: central differences (eps 1e-6) then carry ~1e-5 relative
+# noise, so the property uses rtol 1e-4 (an op's wrong rule is off by far more; tests/test_gradcheck.py
+# pins gradcheck's own defaults).
+TOL = dict(rtol=1e-4, atol=1e-7)
+
+
 @given(graph_specs())
 def test_gradient_matches_central_differences(spec):
     g, xs, out = spec.build()
-    report = rg.gradcheck(out, xs, spec.feeds)
+    report = rg.gradcheck(out, xs, spec.feeds, **TOL)
     assert report.ok and set(report.inputs) == set(spec.input_names)
 
 
@@ -21,7 +27,7 @@ def test_gradient_matches_central_differences(spec):
 def test_sizes_fixed_only_at_run_time_give_the_same_values_and_gradients(spec):
     g, xs, out = spec.build(unknown_sizes=True)         # every input size declared None
     np.testing.assert_allclose(rg.compile(out)(**spec.feeds), spec.replay(*spec.feeds.values()), rtol=1e-12, atol=1e-14)
-    assert rg.gradcheck(out, xs, spec.feeds).ok
+    assert rg.gradcheck(out, xs, spec.feeds, **TOL).ok
 
 
 @given(graph_specs())
