@@ -56,10 +56,7 @@ class FeedSpec:
         for i, (name, shape, dtype) in enumerate(self.params):
             ns[f"n{i}"], ns[f"d{i}"], ns[f"s{i}"] = name, dtype, shape
             args.append(f"a{i}")
-            if None in shape:  # a size fixed at run time: bind checks it
-                checks.append("True")
-            else:
-                checks.append(f"a{i}.__class__ is not ndarray or a{i}.dtype is not d{i} or a{i}.shape != s{i}")
+            checks.append(_not_exact(f"a{i}", i, shape))
         lines = ["def caller(feeds):",
                  "    if len(feeds) != %d:" % len(self.params),
                  "        return fn(*bind(feeds))",
@@ -96,9 +93,7 @@ class FeedSpec:
         checks = ["dout is not None", "extra"]
         for i, (_, shape, dtype) in enumerate(self.params):
             ns[f"d{i}"], ns[f"s{i}"] = dtype, shape
-            # a size fixed at run time: the full check (and the program's error explained) handle it
-            checks.append("True" if None in shape else
-                          f"p{i}.__class__ is not ndarray or p{i}.dtype is not d{i} or p{i}.shape != s{i}")
+            checks.append(_not_exact(f"p{i}", i, shape))
         fed = f"({', '.join(params)}{',' if n == 1 else ''})"
         outs = [f"r{i}" for i in range(results)]
         value = f"r0, r1" if single else f"r0, [{', '.join(outs[1:])}]"
@@ -118,6 +113,14 @@ class FeedSpec:
         entry.__kwdefaults__ = {x: MISSING for x in names}
         entry.fn_namespace = ns  # where the caller installs the program (``ns["fn"]``)
         return entry
+
+
+def _not_exact(var: str, i: int, shape: tuple) -> str:
+    """Generated test: is ``var`` anything but an ndarray of exactly dtype ``d<i>`` and shape ``s<i>``?
+    A size fixed at run time always takes the full check (which also explains the program's errors)."""
+    if None in shape:
+        return "True"
+    return f"{var}.__class__ is not ndarray or {var}.dtype is not d{i} or {var}.shape != s{i}"
 
 
 class _Missing:

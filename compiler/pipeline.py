@@ -155,7 +155,7 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     _plan_memory(plan)
     step = CompiledStep(plan, _lower(plan, backend))
     if y.shape == () and len(work) <= FUSE_MAX_NODES:
-        step._fuse = lambda: _compile_fused(graph, y, wrt, single, backend, options)
+        step.enable_fused(lambda: _compile_fused(graph, y, wrt, single, backend, options))
     return step
 
 

@@ -154,7 +154,7 @@ class CompiledStep(_Compiled):
         self.last_feeds: Optional[dict] = None  # what the last forward() was fed, for drawing its values
         self.last_dout: Any = None  # the dout of the last backward()
         self._fused: Optional["CompiledFunction"] = None
-        self._fuse = None  # set by compile for a scalar output (the setter below then installs the fast entry)
+        self._make_fused: Optional[Callable[[], "CompiledFunction"]] = None  # see enable_fused
 
     # -- the stateful pair ---------------------------------------------------------------
     def forward(self, **feeds: Any) -> Any:
@@ -184,20 +184,13 @@ class CompiledStep(_Compiled):
         value, residuals = self._forward(feeds)
         return value, self._backward(dout, residuals)
 
-    @property
-    def _fuse(self) -> Optional[Callable[[], "CompiledFunction"]]:
-        """How to compile the fused value-and-gradient program (None: this step has none)."""
-        return self._make_fused
+    def enable_fused(self, make: Callable[[], "CompiledFunction"]) -> None:
+        """Let ``value_and_grad`` (with dout left at 1) run one fused program, compiled by ``make`` on first use.
 
-    @_fuse.setter
-    def _fuse(self, make: Optional[Callable[[], "CompiledFunction"]]) -> None:
+        Per-call overhead matters for small graphs: ``step.value_and_grad`` becomes a generated
+        function taking the inputs as keyword parameters, checking them with straight-line code and
+        calling the fused program directly. Anything unusual goes through the method itself."""
         self._make_fused = make
-        self.__dict__.pop("value_and_grad", None)
-        if make is None:
-            return
-        # Per-call overhead matters for small graphs: ``step.value_and_grad`` becomes a generated
-        # function taking the inputs as keyword parameters, checking them with straight-line code and
-        # calling the fused program directly. Anything unusual goes through the method below.
         results = 1 + len(self.plan.options["wrt"])
         entry = self._spec.keyword_entry("value_and_grad", self._value_and_grad_general, results, self._single)
         if entry is not None:
