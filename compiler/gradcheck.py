@@ -181,7 +181,7 @@ def _float64_replica(graph: Graph, roots: list[int]) -> tuple[Graph, dict[int, i
             made[n] = new.constant(value, name=d["name"])
         else:
             operands = tuple(made[o] for o in graph.operands(n))
-            made[n] = Tensor._rg_frontend.apply(get(d["op"]), operands, {**d["attrs"], "name": d["name"]})
+            made[n] = apply(d["op"], *operands, **d["attrs"], name=d["name"])
     return new, {n: t.id for n, t in made.items()}
 
 
