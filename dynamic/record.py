@@ -135,12 +135,8 @@ def _add(graph: Graph, var: Variable, node_of: dict, rec: Recorded) -> int:
 
 
 def _fresh(graph: Graph, name: str) -> str:
-    if name not in graph:
-        return name
-    k = 1
-    while f"{name}_{k}" in graph:
-        k += 1
-    return f"{name}_{k}"
+    """``name`` itself while it is free in ``graph``, else the graph's next ``name_<k>``."""
+    return name if name not in graph else graph._fresh_name(name)
 
 
 def _edge_gradients(rec: Recorded, node_of: dict) -> None:

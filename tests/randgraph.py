@@ -219,6 +219,8 @@ def _unary(fn: str) -> Callable[[_Builder], Any]:
             x = x and b.bounded(x, 2.5)
         elif fn in ("log", "sqrt"):
             x = x and b.positive(x)
+        elif fn in KINKED:  # central differences straddling the kink would disagree with the subgradient
+            x = b.pick(_clear_of_zero)
         return x and b.add(fn, x)
     return gen
 
@@ -229,8 +231,18 @@ def _binary(fn: str) -> Callable[[_Builder], Any]:
         y = x and b.compatible(x)
         if y and fn == "div":
             y = b.positive(y) if b.choice([True, False]) else _away_from_zero(b, y)
+        if y and fn in KINKED and not _clear_of_zero(b.vals[x.i] - b.vals[y.i]):
+            return None  # a tie (or near-tie) of maximum/minimum: the same kink as abs at 0
         return y and b.add(fn, *((x, y) if b.choice([True, False]) or fn == "div" else (y, x)))
     return gen
+
+
+KINKED = ("abs", "relu", "maximum", "minimum", "max")
+
+
+def _clear_of_zero(v: np.ndarray) -> bool:
+    """No value within a hair (1e-3, far above the differences' eps) of a kink at 0."""
+    return v.size == 0 or float(np.min(np.abs(v))) > 1e-3
 
 
 def _away_from_zero(b: _Builder, y: Ref) -> Optional[Ref]:
@@ -274,7 +286,8 @@ def _axes(b: _Builder, ndim: int) -> Any:
 
 def _reduction(fn: str) -> Callable[[_Builder], Any]:
     def gen(b: _Builder) -> Any:
-        x = b.pick()
+        # max: distinct values, so no tie of maxima meets the differences (ties share the gradient)
+        x = b.pick(lambda v: v.size < 2 or _clear_of_zero(np.diff(np.sort(v.ravel())))) if fn == "max" else b.pick()
         return x and b.add(fn, x, axis=_axes(b, len(b.shape(x))), keepdims=b.choice([False, True]))
     return gen
 
