@@ -148,7 +148,8 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     fwd = Program("forward", [n for n in fwd_order if is_kind(n, "input")],
                   [n for n in fwd_order if not is_kind(n, "input", "constant")], [y.id] + residuals)
     back = Program("backward", [dout.id] + residuals,
-                   [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads], boxed=True)
+                   [n for n in back_order if not is_kind(n, "input", "constant")], [g.id for g in grads], boxed=True,
+                   fed=1)
     plan = Plan(work, {"forward": fwd, "backward": back},
                 options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
                          "single": single, "stats": stats, "recomputed": recomputed, **options})

@@ -20,6 +20,7 @@ class Program:
     body: list[int]  # computed in this order (inputs and constants are never in the body)
     results: list[int]
     boxed: bool = False  # takes its arguments as one list, which it empties (so each is freed at its last use)
+    fed: int = -1  # how many leading params the caller feeds (-1: all); the rest another program of the plan returned
 
 
 @dataclass

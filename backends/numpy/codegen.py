@@ -27,7 +27,8 @@ def lower(plan: Plan) -> Lowered:
     ns = namespace()
     constants = sorted({c for name in plan.programs for c in plan.constants_of(name)})
     for c in constants:
-        ns[var(c)] = graph.nx.nodes[c]["value"]
+        value = graph.nx.nodes[c]["value"]
+        ns[var(c)] = value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value  # see _as_scalars
     functions, sources, line_map = {}, [], {}
     header = _constants_header(graph, constants)
     check = bool(plan.options.get("check_finite"))
@@ -94,6 +95,8 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
     for p in program.params:
         d = G._node[p]
         lines.append(f"    # {var(p)}: {safe_text(d['name'])} {fmt(d['shape'])} {d['dtype']}")
+    fed = program.params if program.fed < 0 else program.params[:program.fed]  # the rest were made by our code
+    lines += _as_scalars([p for p in fed if G._node[p]["shape"] == ()])
     inplace = memory.inplace if memory is not None else {}
     frees = memory.frees if memory is not None else {}
     lines += [_finite_line(G, p) for p in program.params if check and _is_float(G, p)]
@@ -112,6 +115,16 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
         lines += ["", ""] + part
         line_nodes.update({start + ln: nid for ln, nid in part.line_nodes.items()})
     return lines, line_nodes
+
+
+def _as_scalars(params: list[int]) -> list[str]:
+    """The line turning 0-d array arguments into NumPy scalars: same dtype, same values and the same
+    ufunc loops, but an op on scalars costs a fraction of one on 0-d arrays (which NumPy turns into
+    scalars after the first op anyway). Scalar graphs, like the textbook's, are all per-op overhead."""
+    if not params:
+        return []
+    names = [var(p) for p in params]
+    return [f"    {', '.join(names)} = {', '.join(n + '[()]' for n in names)}  # 0-d arrays -> NumPy scalars"]
 
 
 class _OpWriter:
