@@ -20,6 +20,14 @@ def make_numpy(workload, size, data):
     return numpy_impl(workload, size, data)
 
 
+def make_numpy_scalars(workload, size, data):
+    """W1 written on NumPy scalars instead of 0-d arrays: what revgraph's generated code computes on
+    (context for the W1 row, not the baseline)."""
+    if workload != "W1":
+        raise Unavailable("W1 only")
+    return numpy_impl(workload, size, {k: a[()] for k, a in data.items()})
+
+
 def make_revgraph(workload, size, data):
     import revgraph as rg
 
@@ -124,6 +132,7 @@ def make_torch(workload, size, data):
 
 IMPLS: dict[str, Callable] = {
     "numpy": make_numpy,
+    "numpy-scalars": make_numpy_scalars,
     "revgraph": make_revgraph,
     "revgraph-dynamic": make_dynamic,
     "autograd": make_autograd,
