@@ -35,7 +35,8 @@ FREE_MIN_BYTES = 1024
 
 # Ops computed elementwise by a kernel that can write into an operand's buffer.
 ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin",
-                         "cos", "tanh", "relu", "maximum", "minimum", "accumulate", "sigmoid"})
+                         "cos", "tanh", "relu", "maximum", "minimum", "accumulate", "sigmoid",
+                         "tanh_grad", "sigmoid_grad"})
 # Ops whose result is always a new array (anything else may share memory with its operands).
 FRESH = ELEMENTWISE | {"matmul", "sum", "mean", "max", "softmax", "log_softmax", "where", "concatenate",
                        "zeros_like", "ones_like", "onehot", "getitem_grad", "softmax_cross_entropy", "mse",

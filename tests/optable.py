@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import revgraph as rg
+from revgraph.ir.ops.internal import sigmoid_grad, tanh_grad
 
 ANY, POS, NONZERO = "any", "pos", "nonzero"
 
@@ -50,6 +51,11 @@ OP_CASES = [
     ("cos", rg.cos, [((2, 3), ANY)]),
     ("tanh", rg.tanh, [((2, 3), ANY)]),
     ("sigmoid", rg.sigmoid, [((2, 3), ANY)]),
+    # the fused VJPs of tanh and sigmoid (their own VJPs are the second derivatives)
+    ("tanh_grad", tanh_grad, [((2, 3), ANY), ((2, 3), ANY)]),
+    ("tanh_grad_broadcast", tanh_grad, [((3,), ANY), ((2, 3), ANY)]),
+    ("sigmoid_grad", sigmoid_grad, [((2, 3), ANY), ((2, 3), ANY)]),
+    ("sigmoid_grad_broadcast", sigmoid_grad, [((2, 3), ANY), ((3,), ANY)]),
     ("relu", rg.relu, [((2, 3), NONZERO)]),
     ("maximum", rg.maximum, [((3, 1), ANY), ((1, 4), ANY)]),
     ("minimum", rg.minimum, [((3, 4), ANY), ((4,), ANY)]),

@@ -136,22 +136,24 @@ class _OpWriter:
         self.shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
 
     def describe(self, o: int) -> str:
-        text = self.shown.get(o)
-        if text is None:
-            text = self.shown[o] = _describe_operand(self.graph, o)
+        text = self.shown[o] = _describe_operand(self.graph, o)
         return text
 
     def __call__(self, lines: list[str], line_nodes: dict[int, int], nid: int, dropped: Any) -> None:
+        # Runs once per op of every program (10^6 times for the largest graphs): kept lean.
         d = self.G._node[nid]
+        op, attrs, name = d["op"], d["attrs"], d["name"]
         operands = self.operands.get(nid)
         if operands is None:
             operands = self.graph.operands(nid)
         args = [f"v{o}" for o in operands]
-        inplace = self.inplace
-        text = inplace_expression(d["op"], args, d["attrs"], var(inplace[nid])) if nid in inplace else None
-        code = f"    v{nid} = {text or expression(d['op'], args, d['attrs'])}"
-        what = f"{d['op']}({', '.join([self.describe(o) for o in operands])})"
-        lines.append(f"{code.ljust(COMMENT_COLUMN)}  # {safe_text(d['name'])} = {what}")
+        out = self.inplace.get(nid)
+        text = inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
+        code = f"    v{nid} = {text or expression(op, args, attrs)}"
+        shown = self.shown
+        what = ", ".join([shown[o] if o in shown else self.describe(o) for o in operands])
+        label = name if len(name) <= 40 and name.isidentifier() else safe_text(name)
+        lines.append(f"{code:<{COMMENT_COLUMN}}  # {label} = {op}({what})")
         line_nodes[len(lines)] = nid
         if self.check and _is_float(self.G, nid):
             lines.append(_finite_line(self.G, nid))

@@ -183,6 +183,7 @@ TEMPLATES: dict[str, Template] = {
     "getitem_grad": lambda a, k: f"getitem_grad({a[0]}, {a[1]}, {literal(k['index'])})",
     "concat_part": lambda a, k: f"concat_part({', '.join(a)}, part={literal(k['part'])}, axis={literal(k['axis'])})",
     "accumulate": lambda a, k: " + ".join(a),
+    "tanh_grad": "{0} * (1 - {1} * {1})", "sigmoid_grad": "{0} * {1} * (1 - {1})",
 }
 
 
@@ -203,6 +204,10 @@ def inplace_expression(op: str, args: list[str], attrs: dict, out: str) -> Union
         return f"xp.maximum({args[0]}, 0, out={out})"
     if op == "sigmoid":
         return f"sigmoid({args[0]}, out={out})"
+    if op == "tanh_grad":  # the factor is a temporary: ``out`` may be either operand
+        return f"xp.multiply({args[0]}, 1 - {args[1]} * {args[1]}, out={out})"
+    if op == "sigmoid_grad":
+        return f"xp.multiply({args[0]} * {args[1]}, 1 - {args[1]}, out={out})"
     if op == "accumulate" and args.count(out) == 1:  # start from the buffer: it is read before it is overwritten
         rest = list(args)
         rest.remove(out)

@@ -9,6 +9,7 @@ from typing import Any
 from ..apply import apply
 from ..registry import OpDef, register
 from . import _rules as R
+from .internal import sigmoid_grad, tanh_grad
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin", "cos",
            "tanh", "sigmoid", "relu", "maximum", "minimum", "where", "sign", "stop_gradient",
@@ -40,8 +41,8 @@ _op("square", 1, R.same, (lambda g, out, x: g * (x * 2),))
 _op("abs", 1, R.same, (lambda g, out, x: g * sign(x),))                    # abs'(0) = sign(0) = 0
 _op("sin", 1, R.to_float, (lambda g, out, x: g * cos(x),))
 _op("cos", 1, R.to_float, (lambda g, out, x: -g * sin(x),))
-_op("tanh", 1, R.to_float, (lambda g, out, x: g * (1 - out * out),))
-_op("sigmoid", 1, R.to_float, (lambda g, out, x: g * out * (1 - out),))
+_op("tanh", 1, R.to_float, (lambda g, out, x: tanh_grad(g, out),))       # g * (1 - out²), one op
+_op("sigmoid", 1, R.to_float, (lambda g, out, x: sigmoid_grad(g, out),))  # g * out * (1 - out), one op
 _op("relu", 1, R.same, (lambda g, out, x: where(x > 0, g, 0),))           # relu'(0) = 0
 
 # -- selection: ties share the gradient equally ------------------------------------------------
