@@ -27,6 +27,24 @@ def sigmoid(x, out=None):
     return y
 
 
+def tanh_grad(g, y, out=None):
+    """g * (1 - y²) with one temporary (none when writing into y's buffer)."""
+    t = xp.multiply(y, y, out=y) if out is y else y * y
+    if type(t) is not xp.ndarray:  # 0-d operands are NumPy scalars (see codegen._as_scalars)
+        return g * (1 - t)
+    xp.subtract(1, t, out=t)
+    return g * t if out is None else xp.multiply(g, t, out=out)
+
+
+def sigmoid_grad(g, y, out=None):
+    """g * y * (1 - y) with one temporary."""
+    t = 1 - y
+    if type(t) is not xp.ndarray:
+        return g * y * t
+    xp.multiply(t, y, out=t)
+    return g * t if out is None else xp.multiply(g, t, out=out)
+
+
 def softmax(x, axis):
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
@@ -96,7 +114,7 @@ def concat_part(g, *xs, part, axis):
     return g[(slice(None),) * axis + (slice(start, start + xp.shape(xs[part])[axis]),)]
 
 
-HELPERS = {f.__name__: f for f in (sigmoid, softmax, log_softmax, softmax_cross_entropy, mse, sum_to_like,
+HELPERS = {f.__name__: f for f in (sigmoid, tanh_grad, sigmoid_grad, softmax, log_softmax, softmax_cross_entropy, mse, sum_to_like,
                                    size_of, onehot, getitem_grad, concat_part)}
 
 
@@ -183,7 +201,7 @@ TEMPLATES: dict[str, Template] = {
     "getitem_grad": lambda a, k: f"getitem_grad({a[0]}, {a[1]}, {literal(k['index'])})",
     "concat_part": lambda a, k: f"concat_part({', '.join(a)}, part={literal(k['part'])}, axis={literal(k['axis'])})",
     "accumulate": lambda a, k: " + ".join(a),
-    "tanh_grad": "{0} * (1 - {1} * {1})", "sigmoid_grad": "{0} * {1} * (1 - {1})",
+    "tanh_grad": "tanh_grad({0}, {1})", "sigmoid_grad": "sigmoid_grad({0}, {1})",
 }
 
 
@@ -204,10 +222,8 @@ def inplace_expression(op: str, args: list[str], attrs: dict, out: str) -> Union
         return f"xp.maximum({args[0]}, 0, out={out})"
     if op == "sigmoid":
         return f"sigmoid({args[0]}, out={out})"
-    if op == "tanh_grad":  # the factor is a temporary: ``out`` may be either operand
-        return f"xp.multiply({args[0]}, 1 - {args[1]} * {args[1]}, out={out})"
-    if op == "sigmoid_grad":
-        return f"xp.multiply({args[0]} * {args[1]}, 1 - {args[1]}, out={out})"
+    if op in ("tanh_grad", "sigmoid_grad"):  # ``out`` may be either operand
+        return f"{op}({args[0]}, {args[1]}, out={out})"
     if op == "accumulate" and args.count(out) == 1:  # start from the buffer: it is read before it is overwritten
         rest = list(args)
         rest.remove(out)
