@@ -9,6 +9,7 @@ attributes by name, rendered as Python literals by ``literal``.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable, Union
 
 import numpy as np
@@ -252,11 +253,24 @@ def namespace() -> dict:
 
 _EAGER_CACHE: dict[tuple, Callable] = {}
 
+# Templates that are exactly one Python operator: the operator module's function computes the same
+# expression without a Python frame (the dynamic engine calls a kernel per op, so this is per-op overhead).
+OPERATORS: dict[str, tuple[str, Callable]] = {
+    "add": ("{0} + {1}", operator.add), "sub": ("{0} - {1}", operator.sub), "mul": ("{0} * {1}", operator.mul),
+    "div": ("{0} / {1}", operator.truediv), "pow": ("{0} ** {1}", operator.pow), "neg": ("-{0}", operator.neg),
+    "matmul": ("{0} @ {1}", operator.matmul), "less": ("{0} < {1}", operator.lt),
+    "less_equal": ("{0} <= {1}", operator.le), "greater": ("{0} > {1}", operator.gt),
+    "greater_equal": ("{0} >= {1}", operator.ge), "equal": ("{0} == {1}", operator.eq),
+    "not_equal": ("{0} != {1}", operator.ne),
+}
+
 
 def kernel(op: str, arity: int, attrs: dict) -> Callable:
     """A callable computing ``op`` (compiled once per op, arity and attributes, from the same template)."""
     key = (op, arity, repr(sorted(attrs.items())))
     fn = _EAGER_CACHE.get(key)
+    if fn is None and op in OPERATORS and TEMPLATES.get(op) == OPERATORS[op][0] and arity == OPERATORS[op][0].count("{"):
+        fn = _EAGER_CACHE[key] = OPERATORS[op][1]
     if fn is None:
         args = [f"a{i}" for i in range(arity)]
         src = f"def k_{op}({', '.join(args)}):\n    return {expression(op, args, attrs)}\n"
