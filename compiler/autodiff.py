@@ -119,9 +119,9 @@ def _seed(y: Tensor, seed: Any) -> Tensor:
             if y.shape != ():
                 raise GraphError(f"rg.grad: output {y.name!r} has shape {fmt(y.shape)}, not a scalar; pass "
                                  f"seed= with that shape (the output gradient), or reduce it first (rg.sum)", node=y.id)
-            return graph.constant(np.ones((), y.dtype), name=graph._fresh_name("dout"))
+            return graph.constant(np.ones((), y.dtype), name=graph.fresh_name("dout"))
         if not isinstance(seed, Tensor):
-            seed = graph.constant(np.asarray(seed, dtype=y.dtype), name=graph._fresh_name("dout"))
+            seed = graph.constant(np.asarray(seed, dtype=y.dtype), name=graph.fresh_name("dout"))
     if len(seed.shape) != len(y.shape) or any(a is not None and b is not None and a != b
                                               for a, b in zip(seed.shape, y.shape)):
         raise GraphError(f"rg.grad: seed {seed.name!r} has shape {fmt(seed.shape)} but output {y.name!r} has "
@@ -135,7 +135,7 @@ def _gradient_of(w: Tensor, total: Optional[Tensor]) -> Tensor:
     if total is None:
         with graph.tagging(role="zeros"):
             if is_static(w.shape):
-                total = graph.constant(np.zeros(w.shape, w.dtype), name=graph._fresh_name("zeros"))
+                total = graph.constant(np.zeros(w.shape, w.dtype), name=graph.fresh_name("zeros"))
             else:
                 total = zeros_like(w)
     graph.nx.nodes[total.id].setdefault("grad_of", []).append(w.id)

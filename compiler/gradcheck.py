@@ -198,7 +198,7 @@ def _projected_loss(work: Graph, out_ids: list[int], feeds: dict, rng: np.random
     if len(outs) == 1 and outs[0].shape == ():
         return outs[0], False
     values = compile_graph(outs)(**feeds)  # run-time shapes (sizes declared None)
-    terms = [apply("sum", o * work.constant(rng.standard_normal(np.shape(v)), name=work._fresh_name("projection")))
+    terms = [apply("sum", o * work.constant(rng.standard_normal(np.shape(v)), name=work.fresh_name("projection")))
              for o, v in zip(outs, values)]
     loss = terms[0]
     for t in terms[1:]:

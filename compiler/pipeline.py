@@ -135,7 +135,7 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     work = graph.copy()
     y2, wrt2 = Tensor(work, y.id), [Tensor(work, w.id) for w in wrt]
     with work.tagging(adjoint=1 + work.nx.nodes[y.id]["adjoint"], role="seed"):
-        dout = work.input(work._fresh_name("dout"), shape=y.shape, dtype=y.dtype)
+        dout = work.input(work.fresh_name("dout"), shape=y.shape, dtype=y.dtype)
     grads = grad(y2, wrt2, seed=dout)
     roots, stats = _optimize(work, [y.id] + [g.id for g in grads], [y.id, dout.id] + [w.id for w in wrt], optimize)
     grads = [Tensor(work, r) for r in roots[1:]]

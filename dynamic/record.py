@@ -136,7 +136,7 @@ def _add(graph: Graph, var: Variable, node_of: dict, rec: Recorded) -> int:
 
 def _fresh(graph: Graph, name: str) -> str:
     """``name`` itself while it is free in ``graph``, else the graph's next ``name_<k>``."""
-    return name if name not in graph else graph._fresh_name(name)
+    return name if name not in graph else graph.fresh_name(name)
 
 
 def _edge_gradients(rec: Recorded, node_of: dict) -> None:

@@ -152,7 +152,7 @@ class Graph:
                 raise GraphError(f"operand node {t.id} is no longer in graph {self.name!r} (it was removed); "
                                  "build on tensors of the graph as it is now")
         if name is None:
-            name = self._fresh_name(op)
+            name = self.fresh_name(op)
         elif not isinstance(name, str):
             raise GraphError(f"node name {name!r} must be a string")
         elif name in self._by_name:
@@ -182,7 +182,12 @@ class Graph:
         self._by_name[name] = nid
         return Tensor(self, nid)
 
-    def _fresh_name(self, op: str) -> str:
+    def fresh_name(self, op: str) -> str:
+        """An unused node name for op ``op`` (``mul_3``): what nodes built without ``name=`` are called.
+
+        >>> g.fresh_name("dout")                  # doctest: +SKIP
+        'dout_1'
+        """
         while True:
             self._counters[op] += 1
             name = f"{op}_{self._counters[op]}"

@@ -171,3 +171,11 @@ def test_a_run_time_failure_that_is_no_size_clash_gets_no_size_hint():
     with pytest.raises(rg.FeedError, match=r"softmax_cross_entropy.*labels must lie in \[0, 3\)") as e:
         f(logits=np.zeros((2, 3)), labels=np.array([0, 7]))
     assert "declared None" not in str(e.value)
+
+
+def test_fresh_names_skip_names_the_user_took():
+    g = rg.Graph()
+    x = g.input("x")
+    g.input("neg_1")  # a user's node called neg_1
+    assert g.fresh_name("neg") == "neg_2"
+    assert rg.neg(x).name == "neg_3"  # each call takes the next unused name
