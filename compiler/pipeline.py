@@ -4,11 +4,10 @@ Backends register themselves; the compiler never imports one."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from ..ir.dtypes import is_float
+from ..ir.gcpause import cyclic_gc_paused
 from ..ir.errors import GraphError
 from ..ir.tensor import Tensor
 from .autodiff import grad
@@ -58,7 +57,7 @@ def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, 
     options = {"optimize": optimize, **({"check_finite": True} if check_finite else {})}
     flat, rebuild = flatten(outputs)
     graph = _common_graph(flat)
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         if wrt is None:
             return _compile_function(graph, flat, rebuild, backend, options)
         if len(flat) != 1:
@@ -66,29 +65,6 @@ def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, 
                              "sum them into one loss, or compile rg.grad(...) tensors without wrt")
         wrt_list = [wrt] if isinstance(wrt, Tensor) else list(wrt)
         return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend, options)
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Compiling a graph of 10^5 nodes allocates millions of small objects, none of them garbage
-    in cycles; CPython's cyclic collector would rescan them all again and again (about a sixth of
-    compile time). Reference counting still frees everything; the collector resumes afterwards.
-
-    On resuming, the collector would first scan everything made meanwhile as young objects (half
-    a second for 2 million objects) only to find them alive and promote them. They are the
-    compiled program's long-lived graph, so they are promoted at once: ``gc.freeze()`` then
-    ``gc.unfreeze()`` moves every tracked object to the oldest generation without a scan (skipped
-    when the process keeps objects frozen itself, e.g. a server before fork)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def _optimize(work: Any, roots: list[int], protected: list[int], optimize: bool) -> tuple[list[int], dict]:

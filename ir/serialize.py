@@ -21,10 +21,10 @@ import os
 import tempfile
 from typing import Any, Union
 
-import networkx as nx
 import numpy as np
 
 from .errors import GraphError
+from .gcpause import cyclic_gc_paused
 from .graph import Graph
 from .tensor import Tensor
 from .validate import DEFAULT_LIMITS, FORMAT, NODE_KEYS, VERSION, build_graph, parse_document
@@ -83,7 +83,7 @@ def encode_constant(value: Any) -> dict:
 
 
 def _encode_node(graph: Graph, nid: int) -> dict:
-    d = graph.nx.nodes[nid]
+    d = graph.nx._node[nid]
     where = f"node {nid} {d['name']!r}"
     unknown = sorted(set(d) - NODE_KEYS)
     if unknown:
@@ -113,25 +113,28 @@ def _encode_book(book: dict) -> list:
 
 
 def to_document(graph: Graph) -> dict:
-    """The graph as a JSON-ready dict (the envelope around networkx's node-link data)."""
-    skeleton = nx.MultiDiGraph()
-    for nid in sorted(graph.nx):
-        skeleton.add_node(nid, **_encode_node(graph, nid))
-    for dst, slot, src in sorted((v, k, u) for u, v, k in graph.nx.edges(keys=True)):  # by consumer, then slot
-        skeleton.add_edge(src, dst, key=slot, slot=slot)
+    """The graph as a JSON-ready dict: the envelope around networkx's node-link form (what
+    ``nx.node_link_data`` writes for a MultiDiGraph: nodes by id, edges by source, target and slot),
+    built directly -- through a networkx copy it was most of the time saving a large graph took."""
+    G = graph.nx
+    nodes = [{"id": nid, **_encode_node(graph, nid)} for nid in sorted(G)]
+    edges = [{"source": u, "target": v, "key": k, "slot": k}
+             for u, v, k in sorted((u, v, k) for u, succ in G._succ.items() for v, keys in succ.items() for k in keys)]
     # Only the adjoint book is saved from graph-level data; other notes (caches) are not part of the program.
-    skeleton.graph["adjoint"] = _encode_book(graph.nx.graph.get("adjoint", {}))
+    skeleton = {"directed": True, "multigraph": True, "graph": {"adjoint": _encode_book(G.graph.get("adjoint", {}))},
+                "nodes": nodes, "edges": edges}
     return {"format": FORMAT, "version": VERSION, "name": graph.name, "next_id": graph._next_id,
             "counters": {op: n for op, n in sorted(graph._counters.items())},
             "outputs": encode_structure(graph.outputs, graph, "outputs"),
             "wrt": encode_structure(graph.wrt, graph, "wrt"),
-            "graph": nx.node_link_data(skeleton, edges="edges")}
+            "graph": skeleton}
 
 
 def dumps(graph: Graph) -> str:
     """The file's text: sorted keys, ASCII only (so no line separator or control character survives raw).
     One line (the standard library's fast encoder); ``python -m json.tool model.json`` pretty-prints it."""
-    return json.dumps(to_document(graph), sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n"
+    with cyclic_gc_paused():
+        return json.dumps(to_document(graph), sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n"
 
 
 def save(graph: Graph, path: PathLike) -> None:
@@ -158,7 +161,8 @@ def save(graph: Graph, path: PathLike) -> None:
 # -- JSON -> Graph ----------------------------------------------------------------------------
 def loads(data: Union[bytes, str], **limits: int) -> Graph:
     """A Graph from the text of a saved file, validated (see ``load``)."""
-    return build_graph(parse_document(data, _limits(limits)), _limits(limits))
+    with cyclic_gc_paused():
+        return build_graph(parse_document(data, _limits(limits)), _limits(limits))
 
 
 def load(path: PathLike, **limits: int) -> Graph:
@@ -181,7 +185,8 @@ def load(path: PathLike, **limits: int) -> Graph:
     if len(data) > lim["max_file_bytes"]:
         raise GraphError(f"graph file {os.fspath(path)!r} is larger than max_file_bytes={lim['max_file_bytes']}; "
                          "pass a larger max_file_bytes= to rg.load if you trust it")
-    return build_graph(parse_document(data, lim), lim)
+    with cyclic_gc_paused():
+        return build_graph(parse_document(data, lim), lim)
 
 
 def _limits(given: dict) -> dict:

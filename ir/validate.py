@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import re
 from collections import defaultdict
@@ -48,11 +49,12 @@ def _err(where: str, key: str, detail: str, node: Any = None) -> GraphError:
 
 # -- parsing -----------------------------------------------------------------------------------
 def _pairs(pairs: list) -> dict:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        keys = [k for k, _ in pairs]
         dup = next(k for k in keys if keys.count(k) > 1)
         raise ValueError(f"key {dup!r} appears twice in one object")
-    return dict(pairs)
+    return d
 
 
 def _no_constant(name: str) -> Any:
@@ -287,14 +289,60 @@ def build_graph(doc: dict, limits: dict) -> Graph:
     if len(set(links)) != len(links):
         dup = next(link for link in links if links.count(link) > 1)
         raise _err(f"edge {links.index(dup)}", "key", f"edge {dup[0]} -> {dup[1]} in slot {dup[2]} is listed twice")
-    G = nx.node_link_graph({"directed": True, "multigraph": True, "graph": {},
-                            "nodes": [{"id": n, **records[n]} for n in sorted(records)],
-                            "edges": [{"source": u, "target": v, "key": k, "slot": k} for u, v, k in links]},
-                           edges="edges")
-    _check_structure(G, index)
-    for nid in nx.topological_sort(G):
-        _check_node(G, nid, index[nid])
+    G = _networkx_graph(records, links)
+    for nid in _checked_order(G, index):
+        _check_node(G, nid, index[nid], _operands(G, nid, index))
     return _assemble(doc, G, sk["graph"], index)
+
+
+def _networkx_graph(records: dict, links: list) -> nx.MultiDiGraph:
+    """The MultiDiGraph the file describes (what ``nx.node_link_graph`` makes: nodes in id order, one
+    keyed edge ``{slot: {"slot": slot}}`` per operand), written straight into networkx's dicts as
+    ``Graph._add`` does -- the public per-edge calls were a third of loading a large graph."""
+    G = nx.MultiDiGraph()
+    for n in sorted(records):
+        G._node[n] = records[n]
+        G._succ[n] = {}
+        G._pred[n] = {}
+    for u, v, k in links:
+        slots = G._pred[v].get(u)
+        if slots is None:  # the key dict is shared by succ[u][v] and pred[v][u]
+            slots = G._pred[v][u] = G._succ[u][v] = {}
+        slots[k] = {"slot": k}
+    return G
+
+
+def _checked_order(G: nx.MultiDiGraph, index: dict) -> list[int]:
+    """A topological order (smallest id first among the ready, so messages are deterministic and
+    name the first bad node along the data flow); a cycle is a GraphError naming it."""
+    waiting = {n: len(pred) for n, pred in G._pred.items()}
+    ready = [n for n, k in waiting.items() if k == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        n = heapq.heappop(ready)
+        order.append(n)
+        for v in G._succ[n]:
+            waiting[v] -= 1
+            if waiting[v] == 0:
+                heapq.heappush(ready, v)
+    if len(order) != len(G):
+        cycle = nx.find_cycle(G.subgraph([n for n, k in waiting.items() if k > 0]))
+        path = " -> ".join(f"node {index[u]} {G.nodes[u]['name']!r}" for u, *_ in cycle)
+        u = cycle[0][0]
+        raise _err(f"node {index[u]} {G.nodes[u]['name']!r}", "edges", f"the graph has a cycle: {path}; "
+                   "a computation graph must be acyclic", u)
+    return order
+
+
+def _operands(G: nx.MultiDiGraph, nid: int, index: dict) -> list[int]:
+    """Node ``nid``'s operands in slot order; its slots must be 0..n-1, each once."""
+    by_slot = {k: u for u, slots in G._pred[nid].items() for k in slots}
+    if sorted(by_slot) != list(range(len(by_slot))) or len(by_slot) != sum(map(len, G._pred[nid].values())):
+        slots = sorted(k for slots in G._pred[nid].values() for k in slots)
+        raise _err(f"node {index[nid]} {G.nodes[nid]['name']!r}", "edges",
+                   f"operand slots {slots} are not 0..{len(slots) - 1}, each once", nid)
+    return [by_slot[k] for k in range(len(by_slot))]
 
 
 def _edge(j: int, e: Any, records: dict) -> tuple[int, int, int]:
@@ -312,27 +360,10 @@ def _edge(j: int, e: Any, records: dict) -> tuple[int, int, int]:
     return u, v, k
 
 
-def _check_structure(G: nx.MultiDiGraph, index: dict) -> None:
-    """No cycle; each node's operand slots are 0..n-1, each once."""
-    if not nx.is_directed_acyclic_graph(G):
-        cycle = nx.find_cycle(G)
-        path = " -> ".join(f"node {index[u]} {G.nodes[u]['name']!r}" for u, *_ in cycle)
-        u = cycle[0][0]
-        raise _err(f"node {index[u]} {G.nodes[u]['name']!r}", "edges", f"the graph has a cycle: {path}; "
-                   "a computation graph must be acyclic", u)
-    for nid in G:
-        slots = sorted(k for _, _, k in G.in_edges(nid, keys=True))
-        if slots != list(range(len(slots))):
-            raise _err(f"node {index[nid]} {G.nodes[nid]['name']!r}", "edges",
-                       f"operand slots {slots} are not 0..{len(slots) - 1}, each once", nid)
-
-
-def _check_node(G: nx.MultiDiGraph, nid: int, i: int) -> None:
+def _check_node(G: nx.MultiDiGraph, nid: int, i: int, operands: list[int]) -> None:
     """The node's op accepts its operands and attributes, and infers the shape and dtype it records."""
-    d = G.nodes[nid]
+    d = G._node[nid]
     where = f"node {i} {d['name']!r}"
-    edges = sorted(G.in_edges(nid, keys=True), key=lambda e: e[2])
-    operands = [u for u, _, _ in edges]
     if d["op"] in ("input", "constant"):
         if operands:
             raise _err(where, "edges", f"a {d['op']} node takes no operands, it has {len(operands)}", nid)
@@ -342,10 +373,10 @@ def _check_node(G: nx.MultiDiGraph, nid: int, i: int) -> None:
         opdef.check_arity(len(operands))
     except GraphError as exc:
         raise _err(where, "edges", str(exc), nid) from None
-    avals = [Aval(G.nodes[o]["shape"], G.nodes[o]["dtype"], G.nodes[o]["value"] if G.nodes[o].get("weak") else None)
-             for o in operands]
+    data = [G._node[o] for o in operands]
+    avals = [Aval(od["shape"], od["dtype"], od["value"] if od.get("weak") else None) for od in data]
     try:
-        attrs, shape, dtype = declare(opdef, avals, dict(d["attrs"]), [G.nodes[o]["name"] for o in operands], d["name"])
+        attrs, shape, dtype = declare(opdef, avals, dict(d["attrs"]), lambda: [od["name"] for od in data], d["name"])
     except GraphError as exc:
         raise _err(where, "attrs", str(exc), nid) from None
     except Exception as exc:  # the op's rules were written for sane data; a file may hold anything

@@ -381,3 +381,20 @@ def test_a_huge_constant_is_refused_before_anything_is_allocated():
     _node(doc, "k")["shape"] = _node(doc, "k")["value"]["shape"] = [2 ** 40, 2 ** 20]
     with pytest.raises(rg.GraphError, match=r"node 0 'k', key 'value.data'.*exceed max_constant_bytes"):
         _load(doc)
+
+
+def test_the_file_is_networkx_node_link_data_of_the_graph():
+    """to_document writes node-link data itself (for speed); it must be exactly what networkx writes."""
+    import networkx as nx
+
+    g, _, _ = every_op_graph()
+    skeleton = nx.MultiDiGraph()
+    for nid in sorted(g.nx):
+        skeleton.add_node(nid, **serialize._encode_node(g, nid))
+    for dst, slot, src in sorted((v, k, u) for u, v, k in g.nx.edges(keys=True)):
+        skeleton.add_edge(src, dst, key=slot, slot=slot)
+    skeleton.graph["adjoint"] = serialize._encode_book(g.nx.graph.get("adjoint", {}))
+    want = nx.node_link_data(skeleton, edges="edges")
+    assert serialize.to_document(g)["graph"] == want
+    back = nx.node_link_graph(json.loads(serialize.dumps(g))["graph"], edges="edges")
+    assert sorted(back.edges(keys=True)) == sorted(g.nx.edges(keys=True))
