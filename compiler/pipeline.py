@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Sequence, Union
 
 from ..ir.dtypes import is_float
-from ..ir.gcpause import cyclic_gc_paused
 from ..ir.errors import GraphError
+from ..ir.gcpause import cyclic_gc_paused
 from ..ir.tensor import Tensor
 from .autodiff import grad
 from .memory import choose_residuals, place_late, plan_program
