@@ -233,6 +233,11 @@ METHOD = """
   build + grad + compile + first call (for hand-written NumPy and the eager peers: the first call), and the
   steady per-call time.
 
+Every implementation differentiates with respect to the parameters only (W2, W3: not the data `x`, `t`), as
+hand-written code does: revgraph static through `wrt=`, revgraph dynamic by wrapping only the parameters in
+`dy.Variable` (data stay ndarrays), torch by `requires_grad_()` on the parameters, autograd and JAX by
+`value_and_grad` over a parameter list.
+
 Each (workload, size, implementation) runs in a fresh subprocess (`python -m benchmarks.worker`), with
 OMP/OPENBLAS/MKL_NUM_THREADS=1, `torch.set_num_threads(1)` and XLA's single-threaded CPU flags. The value and
 gradients are checked against the hand-written NumPy result (rtol 1e-7) before anything is timed. Per-call time:

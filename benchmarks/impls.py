@@ -52,8 +52,8 @@ def make_dynamic(workload, size, data):
                                softmax_cross_entropy=rg.softmax_cross_entropy)
     params = PARAMS[workload](data)
 
-    def step():
-        v = {k: dy.Variable(a) for k, a in data.items()}
+    def step():  # only the parameters are Variables (as the peers differentiate only those)
+        v = {k: (dy.Variable(a) if k in params else a) for k, a in data.items()}
         loss = model(workload, size, ns, v)
         loss.backward()
         return loss.data, [v[k].grad.data for k in params]
