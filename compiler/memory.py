@@ -106,7 +106,9 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
     results = set(program.results)
     position = {n: i for i, n in enumerate(program.body)}
     dead_after: dict[int, list[int]] = {}
-    for v in list(program.params) + list(program.body):
+    # Arguments are freed early only when the program owns them (boxed): otherwise the caller holds them
+    # anyway, and a ``del`` would be a line that frees nothing.
+    for v in (list(program.params) if program.boxed else []) + list(program.body):
         b = nbytes(graph, v)
         if v in results or (b is not None and b < FREE_MIN_BYTES):
             continue  # too small to be worth a line of code (and its compile time): it lives to the return

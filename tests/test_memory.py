@@ -124,3 +124,17 @@ def test_check_finite_turns_off_inplace_writes_so_the_error_can_show_the_operand
     assert "out=" not in step.source
     with np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
         step.forward(x=np.zeros((30, 40)))
+
+
+def test_arguments_are_deleted_only_where_the_program_owns_them():
+    g = rg.Graph()
+    x = g.input("x", (30, 40))
+    y = rg.sum(rg.tanh(x) * rg.sin(x))
+    step = rg.compile(y, wrt=[x])
+    forward, backward = step.source.split("def backward")
+    # The caller keeps its feed alive anyway: no line deleting x in the forward program...
+    assert not re.search(r"del .*\bv%d\b" % x.id, forward)
+    # ...while the backward program empties its argument list and drops each residual after its last use.
+    assert re.search(r"del .*\bv%d\b" % x.id, backward)
+    f = rg.compile(y)
+    assert not re.search(r"del .*\bv%d\b" % x.id, f.source)
