@@ -269,15 +269,23 @@ def kernel(op: str, arity: int, attrs: dict) -> Callable:
     """A callable computing ``op`` (compiled once per op, arity and attributes, from the same template)."""
     key = (op, arity, repr(sorted(attrs.items())))
     fn = _EAGER_CACHE.get(key)
-    if fn is None and op in OPERATORS and TEMPLATES.get(op) == OPERATORS[op][0] and arity == OPERATORS[op][0].count("{"):
-        fn = _EAGER_CACHE[key] = OPERATORS[op][1]
     if fn is None:
-        args = [f"a{i}" for i in range(arity)]
-        src = f"def k_{op}({', '.join(args)}):\n    return {expression(op, args, attrs)}\n"
-        ns = namespace()
-        exec(compile(src, f"<revgraph kernel {op}>", "exec"), ns)
-        fn = _EAGER_CACHE[key] = ns[f"k_{op}"]
+        fn = _EAGER_CACHE[key] = _operator_kernel(op, arity) or _compiled_kernel(op, arity, attrs)
     return fn
+
+
+def _operator_kernel(op: str, arity: int) -> Union[Callable, None]:
+    """The operator module's function for ``op``, when its template is exactly that operator."""
+    text, fn = OPERATORS.get(op, ("", None))
+    return fn if text and TEMPLATES.get(op) == text and text.count("{") == arity else None
+
+
+def _compiled_kernel(op: str, arity: int, attrs: dict) -> Callable:
+    args = [f"a{i}" for i in range(arity)]
+    src = f"def k_{op}({', '.join(args)}):\n    return {expression(op, args, attrs)}\n"
+    ns = namespace()
+    exec(compile(src, f"<revgraph kernel {op}>", "exec"), ns)
+    return ns[f"k_{op}"]
 
 
 def evaluate(op: str, values: list, attrs: dict) -> Any:
