@@ -67,39 +67,11 @@ def eager_apply(opdef: OpDef, operands: tuple, attrs: dict) -> Any:
     """Compute ``opdef`` on plain values with the registered evaluator."""
     values = [o if isinstance(o, (bool, int, float)) else np.asarray(o) for o in operands]
     attrs.pop("name", None)  # names only mean something in a graph
-    # The shape rule's verdict depends only on the operands' shapes and dtypes (a Python number: its type and
-    # value) and the attributes, so it is kept per signature (like the dynamic engine's plans).
-    key = _signature(opdef, values, attrs)
-    plan = _EAGER_PLANS.get(key) if key is not None else None
-    if plan is None or plan[0] is not opdef:
-        avals = [aval_of_value(v) for v in values]
-        plan = (opdef, declare(opdef, avals, attrs, lambda: [repr_operand(v) for v in values])[0])
-        if key is not None:
-            if len(_EAGER_PLANS) >= _EAGER_PLANS_MAX:
-                _EAGER_PLANS.clear()
-            _EAGER_PLANS[key] = plan
+    avals = [aval_of_value(v) for v in values]
+    attrs = declare(opdef, avals, attrs, lambda: [repr_operand(v) for v in values])[0]
     if _eager is None:
         raise RuntimeError("no eager evaluator registered; import revgraph (not revgraph.ir alone)")
-    return _eager(opdef.name, values, plan[1])
-
-
-# signature -> (opdef, normalised attributes); bounded, so a long session cannot grow it forever
-_EAGER_PLANS: dict[tuple, tuple] = {}
-_EAGER_PLANS_MAX = 4096
-
-
-def _signature(opdef: OpDef, values: list, attrs: dict) -> Optional[tuple]:
-    sig: list = [opdef.name]
-    for v in values:
-        sig.append((v.shape, v.dtype) if type(v) is np.ndarray else (type(v), v))
-    if attrs:
-        sig.append(tuple(attrs.items()))
-    try:
-        key = tuple(sig)
-        hash(key)
-    except TypeError:  # an unhashable attribute (a slice before Python 3.12): no caching
-        return None
-    return key
+    return _eager(opdef.name, values, attrs)
 
 
 def aval_of_value(v: Any) -> Aval:
@@ -118,11 +90,17 @@ def repr_operand(v: Any) -> str:
 def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: Any, node_name: str = "") -> tuple:
     """Normalise the attributes and run the shape rule: ``(attrs, shape, dtype)``.
     A failure becomes a GraphError naming the op, its operands, their shapes and the fix.
-    ``names`` labels the operands (a list, or a function making it: only errors need it)."""
+    ``names`` labels the operands (a list, or a function making it: only errors need it).
+
+    The verdict depends only on the operands' shapes, dtypes and weak values and on the attributes,
+    and a graph repeats a few hundred such signatures, so verdicts are kept per signature."""
+    key = _signature(opdef, avals, attrs)
+    kept = _DECLARED.get(key) if key is not None else None
+    if kept is not None and kept[0] is opdef:
+        return dict(kept[1]), kept[2], kept[3]
     try:
         attrs = opdef.prepare(avals, attrs)
         shape, dtype = opdef.infer(*avals, **attrs)
-        return attrs, shape, dtype
     except ShapeRuleError as exc:
         from .shapes import fmt
 
@@ -131,3 +109,29 @@ def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: Any, node_name:
         where = f" declaring {node_name!r}" if node_name else ""
         fix = f" Fix: {exc.fix}." if exc.fix else ""
         raise GraphError(f"{opdef.name}{where} with operands ({ops}): {exc.detail}.{fix}") from None
+    if key is not None:
+        if len(_DECLARED) >= _DECLARED_MAX:
+            _DECLARED.clear()
+        _DECLARED[key] = (opdef, dict(attrs), shape, dtype)
+    return attrs, shape, dtype
+
+
+# signature -> (opdef, normalised attributes, shape, dtype); bounded, so a long session cannot grow it forever
+_DECLARED: dict[tuple, tuple] = {}
+_DECLARED_MAX = 8192
+
+
+def _signature(opdef: OpDef, avals: list[Aval], attrs: dict) -> Optional[tuple]:
+    """What a shape rule sees, as a key: a weak value with its type (True, 1 and 1.0 promote differently)."""
+    sig: list = [opdef.name]
+    for a in avals:
+        w = a.weak_value
+        sig.append((a.shape, a.dtype) if w is None else (a.shape, a.dtype, type(w), w))
+    if attrs:
+        sig.append(tuple(attrs.items()))
+    key = tuple(sig)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable attribute (a slice before Python 3.12, a list): no keeping
+        return None
+    return key
