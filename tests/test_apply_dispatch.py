@@ -60,3 +60,29 @@ def test_eager_calls_repeat_their_checks_and_results_for_each_signature():
         with pytest.raises(rg.GraphError, match="add with operands"):
             rg.add(np.ones(3), np.ones(4))
     assert rg.getitem(np.arange(5.0), index=slice(1, 3)).tolist() == [1.0, 2.0]  # unhashable before 3.12
+
+
+def test_kept_verdicts_tell_true_one_and_one_point_zero_apart():
+    """Shape-rule verdicts are kept per signature; a weak scalar's type is part of it."""
+    g = rg.Graph()
+    x = g.input("x", shape=(3,), dtype="int8")
+    for _ in range(2):
+        assert (x * True).dtype == np.int8
+        assert (x * 1).dtype == np.int8
+        assert (x * 1.0).dtype == np.float64
+        assert rg.mul(np.ones(3, np.int8), 1.0).dtype == np.float64
+
+
+def test_a_re_registered_op_is_not_judged_by_the_old_entry():
+    from revgraph.ir.registry import OpDef, register, unregister
+
+    g = rg.Graph()
+    x = g.input("x", shape=(2,))
+    register(OpDef("probe_op", 1, lambda a: (a.shape, a.dtype)))
+    try:
+        assert apply("probe_op", x).shape == (2,)
+        unregister("probe_op")
+        register(OpDef("probe_op", 1, lambda a: ((1,) + a.shape, a.dtype)))
+        assert apply("probe_op", x).shape == (1, 2)
+    finally:
+        unregister("probe_op")
