@@ -9,6 +9,12 @@ values the backward program keeps (residuals) or recomputes.
   at that op (``out=``) when that buffer is a fresh array this program made (never a feed, a
   constant, or a view: ``reshape``/``transpose``/``broadcast_to``/``getitem`` results share
   memory), shapes are static and equal, dtypes equal, and no view of the buffer is read later.
+* **Reuse.** An op whose result would be a new array of at least ``REUSE_MIN_BYTES`` (a matrix
+  product, an elementwise op with no dying operand) may instead write into the buffer of a value
+  that died earlier -- same static shape and dtype, a fresh array this program made, nothing
+  sharing it read later. The value holding that buffer is then dropped after that op instead of
+  at its last use. Kept only when the planned peak does not grow. It spares the allocation (page
+  faults and zeroing of fresh memory), as XLA's buffer assignment does.
 * **Residuals.** A cheap elementwise forward value whose operands the backward has anyway (inputs,
   constants, other residuals) is recomputed in the backward program instead of being saved: it
   then costs no memory between forward and backward, and is rebuilt just before its first use.
@@ -37,6 +43,13 @@ FREE_MIN_BYTES = 1024
 ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin",
                          "cos", "tanh", "relu", "maximum", "minimum", "accumulate", "sigmoid",
                          "tanh_grad", "sigmoid_grad"})
+# Where both operands of these die at the op, the buffer of this slot serves best (tanh_grad computes
+# its factor 1 - y² in y's own buffer when given it, with no temporary).
+PREFERRED_SLOT = {"tanh_grad": 1}
+# Ops that may write their result into any dead buffer of its shape and dtype (``out=``), and the
+# smallest buffer worth it (below, allocation is cheap and ``out=`` only adds a keyword to compile).
+REUSE_INTO = (ELEMENTWISE - {"accumulate"}) | {"matmul"}
+REUSE_MIN_BYTES = 64 << 10
 # Ops whose result is always a new array (anything else may share memory with its operands).
 FRESH = ELEMENTWISE | {"matmul", "sum", "mean", "max", "softmax", "log_softmax", "where", "concatenate",
                        "zeros_like", "ones_like", "onehot", "getitem_grad", "softmax_cross_entropy", "mse",
@@ -51,7 +64,8 @@ class ProgramMemory:
     """The memory plan of one program."""
 
     frees: dict[int, list[int]] = field(default_factory=dict)   # body node -> values dropped after it
-    inplace: dict[int, int] = field(default_factory=dict)       # body node -> operand node whose buffer it writes
+    inplace: dict[int, int] = field(default_factory=dict)       # body node -> node whose buffer it writes
+    reused: dict[int, int] = field(default_factory=dict)        # body node -> dead value whose buffer it takes
     peak_bytes: Optional[int] = None                            # planned peak of the values this program holds
     unknown_sizes: int = 0                                      # values whose size is fixed only at run time
     # Each body node's operands in slot order: read here anyway, and kept for the backend's code generator.
@@ -103,6 +117,17 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
             bases[nid] = bases[target]  # the result *is* that buffer now
             for b in bases[nid]:
                 readers_of_base[b] = max(readers_of_base.get(b, -1), last.get(nid, i))
+    plan.operands = operands_of
+    plan.frees = _frees(graph, program, last, {})
+    plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan, operands_of)
+    if inplace:
+        _reuse_dead_buffers(graph, program, plan, last, bases, readers_of_base)
+    return plan
+
+
+def _frees(graph: Graph, program: Program, last: dict, held: dict[int, int]) -> dict[int, list[int]]:
+    """Body node -> values dropped right after it: each at its last use, or where ``held`` says
+    (a value kept until an op that takes over its buffer)."""
     results = set(program.results)
     position = {n: i for i, n in enumerate(program.body)}
     dead_after: dict[int, list[int]] = {}
@@ -112,16 +137,66 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
         b = nbytes(graph, v)
         if v in results or (b is not None and b < FREE_MIN_BYTES):
             continue  # too small to be worth a line of code (and its compile time): it lives to the return
-        at = last.get(v)
+        at = held.get(v, last.get(v))
         if at is None:  # never read: drop right after it is made (params: after the first op)
             if not program.body:
                 continue
             at = position.get(v, 0)
         dead_after.setdefault(program.body[at], []).append(v)
-    plan.frees = dead_after
-    plan.operands = operands_of
-    plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan, operands_of)
-    return plan
+    return dead_after
+
+
+def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, last: dict, bases: dict,
+                        readers_of_base: dict) -> None:
+    """Let new results take over buffers of values that died earlier (see the module docstring).
+
+    A buffer is known by the value that allocated it; it is dead after the last op reading anything
+    that shares it. Its *holder* is the last value written into it in place (or the allocating value
+    itself), never a view: the variable kept alive until the op that takes the buffer over."""
+    G = graph.nx
+    body = program.body
+
+    def big_fresh(nid: int) -> bool:  # a new array this program allocates, worth reusing
+        d = G._node[nid]
+        return (d["op"] in FRESH and len(bases[nid]) == 1 and d["shape"] != () and is_static(d["shape"])
+                and (nbytes(graph, nid) or 0) >= REUSE_MIN_BYTES and nid in bases[nid])
+
+    big = [nid for nid in body if big_fresh(nid)]
+    if not big:
+        return
+    holder: dict[int, int] = dict.fromkeys(big)  # type: ignore[arg-type]
+    for nid in body:
+        if len(bases[nid]) == 1:
+            (b,) = bases[nid]
+            if b in holder and (b == nid or nid in plan.inplace):
+                holder[b] = nid
+    free_after: dict[int, list[int]] = {}  # index -> buffers dead once the op at that index ran
+    for nid in big:
+        death = readers_of_base.get(nid, len(body))
+        if death < len(body):  # (a result lives on)
+            free_after.setdefault(death, []).append(nid)
+    pool: dict[tuple, list[int]] = {}  # (shape, dtype) -> dead buffers
+    held: dict[int, int] = {}  # holder -> index of the op that takes its buffer over
+    for j, nid in enumerate(body):
+        d = G._node[nid]
+        dead = pool.get((d["shape"], d["dtype"]))
+        if dead and d["op"] in REUSE_INTO and nid in holder:
+            h = holder[dead.pop()]
+            plan.inplace[nid] = plan.reused[nid] = h
+            held[h] = j
+        for b in free_after.get(j, ()):
+            pool.setdefault((G._node[b]["shape"], G._node[b]["dtype"]), []).append(b)
+    if not plan.reused:
+        return
+    frees, before = plan.frees, plan.peak_bytes
+    plan.frees = _frees(graph, program, last, held)
+    peak, _ = _simulate(graph, program, plan, plan.operands)
+    if before is not None and peak is not None and peak > before:  # holding the buffers cost more than it saved
+        for nid in plan.reused:
+            del plan.inplace[nid]
+        plan.reused, plan.frees = {}, frees
+    else:
+        plan.peak_bytes = peak
 
 
 def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last: dict, bases: dict,
@@ -133,6 +208,9 @@ def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last:
     d = G._node[nid]
     if d["op"] not in ELEMENTWISE or not d["shape"] or not is_static(d["shape"]):
         return None
+    slot = PREFERRED_SLOT.get(d["op"])
+    if slot is not None and slot < len(operands):  # try that operand first
+        operands = [operands[slot]] + operands[:slot] + operands[slot + 1:]
     for o in operands:
         od, base = G._node[o], bases.get(o, frozenset())
         if len(base) != 1 or od["shape"] != d["shape"] or od["dtype"] != d["dtype"] or last.get(o) != i:
@@ -237,7 +315,8 @@ def place_late(graph: Graph, order: list[int], late: set[int]) -> list[int]:
 
 def report(plan: Plan) -> dict:
     """What ``step.memory_plan()`` shows: per program the planned peak bytes (of the values it
-    holds: its arguments and what it computes), the values written in place and the values
+    holds: its arguments and what it computes), the values written in place (into a dying
+    operand), those written into the buffer of a value that died earlier, and the values
     freed early; for a step, the residuals kept between forward and backward (with their bytes)
     and those recomputed instead. Sizes fixed only at run time count as 0 and are counted in
     ``unknown_sizes``."""
@@ -246,7 +325,8 @@ def report(plan: Plan) -> dict:
     programs = {}
     for pname, mem in plan.memory.items():
         programs[pname] = {"peak_bytes": mem.peak_bytes, "unknown_sizes": mem.unknown_sizes,
-                           "inplace": {name(n): name(o) for n, o in mem.inplace.items()},
+                           "inplace": {name(n): name(o) for n, o in mem.inplace.items() if n not in mem.reused},
+                           "reused": {name(n): name(o) for n, o in mem.reused.items()},
                            "freed_early": sum(len(v) for v in mem.frees.values())}
     out: dict = {"programs": programs, "peak_bytes": max((p["peak_bytes"] or 0 for p in programs.values()), default=0)}
     if "residuals" in plan.options:

@@ -37,7 +37,8 @@ class _Compiled:
         return self.plan.options.get("stats", {"optimize": False, "passes": []})
 
     def memory_plan(self) -> dict:
-        """The memory plan: planned peak bytes per program, values written in place, values freed
+        """The memory plan: planned peak bytes per program, values written in place (``inplace``:
+        into a dying operand; ``reused``: into the buffer of a value that died earlier), values freed
         early; for a step also the residuals kept (names, bytes) and those recomputed instead.
 
         >>> step.memory_plan()["residuals"]          # doctest: +SKIP

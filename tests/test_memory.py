@@ -138,3 +138,73 @@ def test_arguments_are_deleted_only_where_the_program_owns_them():
     assert re.search(r"del .*\bv%d\b" % x.id, backward)
     f = rg.compile(y)
     assert not re.search(r"del .*\bv%d\b" % x.id, f.source)
+
+
+# -- taking over dead buffers (memory.REUSE_MIN_BYTES is lowered so small graphs exercise it) -----
+from unittest import mock  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from revgraph.compiler import memory  # noqa: E402
+from randgraph import graph_specs  # noqa: E402
+
+
+def _mlp(layers=3, width=40, batch=4):  # values over memory.FREE_MIN_BYTES, so they get del lines
+    g = rg.Graph("mlp")
+    h = g.input("x", (batch, width))
+    params = []
+    for i in range(layers):
+        W, b = g.input(f"W{i}", (width, width)), g.input(f"b{i}", (width,))
+        params += [W, b]
+        h = rg.tanh(h @ W + b)
+    rng = np.random.default_rng(0)
+    feeds = {t.name: rng.standard_normal(t.shape) / 3 for t in [g.tensor("x"), *params]}
+    return rg.sum(h), params, feeds
+
+
+def test_a_matrix_product_takes_over_a_buffer_that_died_earlier():
+    loss, params, feeds = _mlp()
+    with mock.patch.object(memory, "REUSE_MIN_BYTES", 0):
+        step = both(loss, params, feeds)
+    reused = [line for line in step.source.splitlines() if re.search(r"xp\.matmul\(v\d+, v\d+, out=v\d+\)", line)]
+    assert reused, "no matrix product wrote into a dead buffer"
+    assert any(p["reused"] for p in step.memory_plan()["programs"].values())  # and the plan says so
+    # The value holding the buffer is dropped right after the product that took it over, not before.
+    lines = step.source.splitlines()
+    taker = lines.index(reused[0])
+    holder = re.search(r"out=(v\d+)", reused[0]).group(1)
+    assert not any(re.search(rf"del .*\b{holder}\b", ln) for ln in lines[:taker])
+    assert re.search(rf"del .*\b{holder}\b", lines[taker + 1])
+
+
+def test_buffers_are_taken_over_only_when_the_planned_peak_does_not_grow():
+    loss, params, feeds = _mlp()
+    with mock.patch.object(memory, "REUSE_MIN_BYTES", 0):
+        with_reuse = rg.compile(loss, wrt=params).memory_plan()
+    without = rg.compile(loss, wrt=params).memory_plan()  # below the default size: nothing taken over
+    for name, prog in with_reuse["programs"].items():
+        assert prog["peak_bytes"] <= without["programs"][name]["peak_bytes"]
+
+
+def test_taking_over_buffers_across_parts_of_a_long_program(monkeypatch):
+    from revgraph.backends.numpy import codegen
+
+    monkeypatch.setattr(codegen, "PART_OPS", 7)  # parts of 7 ops: holders must cross part boundaries
+    loss, params, feeds = _mlp(layers=6)
+    with mock.patch.object(memory, "REUSE_MIN_BYTES", 0):
+        step = both(loss, params, feeds)
+    assert "def backward_2(args)" in step.source or "def call_2(args)" in step.source
+    assert re.search(r"xp\.matmul\(v\d+, v\d+, out=v\d+\)", step.source)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(graph_specs())
+def test_taking_over_dead_buffers_keeps_values_and_gradients(spec):
+    g, xs, out = spec.build()
+    loss = rg.sum(out * out)
+    raw = rg.compile(loss, wrt=xs, optimize=False).value_and_grad(**spec.feeds)
+    with mock.patch.object(memory, "REUSE_MIN_BYTES", 0):
+        step = rg.compile(loss, wrt=xs)
+        opt = step.value_and_grad(**spec.feeds)  # (the fused program compiles here, under the same plan)
+    for a, b in zip([opt[0], *opt[1]], [raw[0], *raw[1]]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -108,7 +108,7 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
             write(lines, line_nodes, nid, frees.get(nid, ()))
         lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
         return lines, line_nodes
-    parts = _parts(graph, program, frees, write, line_nodes, lines)
+    parts = _parts(graph, program, frees, inplace, write, line_nodes, lines)
     lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
     for part in parts:  # after the function, so that its line numbers stay those of the lines above
         start = len(lines) + 2
@@ -173,7 +173,7 @@ class _Part(list):
     line_nodes: dict[int, int]
 
 
-def _parts(graph: Graph, program: Program, frees: dict, write: _OpWriter, line_nodes: dict,
+def _parts(graph: Graph, program: Program, frees: dict, inplace: dict, write: _OpWriter, line_nodes: dict,
            lines: list[str]) -> list[_Part]:
     """Split the body into parts of ``PART_OPS`` consecutive ops, each a function ``<program>_<k>(args)``
     taking the values it reads from earlier parts (boxed, as the backward program takes its arguments)
@@ -185,15 +185,18 @@ def _parts(graph: Graph, program: Program, frees: dict, write: _OpWriter, line_n
     body = program.body
     chunks = [body[i:i + PART_OPS] for i in range(0, len(body), PART_OPS)]
     part_of = {nid: k for k, chunk in enumerate(chunks) for nid in chunk}
+    def reads(nid: int) -> Any:  # its operands, and the buffer it writes into (a dead value's, maybe)
+        return G._pred[nid] if nid not in inplace else [*G._pred[nid], inplace[nid]]
+
     last_reader: dict[int, int] = {}  # value -> last part reading it
     for k, chunk in enumerate(chunks):
         for nid in chunk:
-            for u in G._pred[nid]:
+            for u in reads(nid):
                 last_reader[u] = k
     results = set(program.results)
     parts = []
     for k, chunk in enumerate(chunks):
-        takes = sorted({u for nid in chunk for u in G._pred[nid]
+        takes = sorted({u for nid in chunk for u in reads(nid)
                         if part_of.get(u) != k and G._node[u]["op"] != "constant"})
         gives = [nid for nid in chunk if nid in results or last_reader.get(nid, k) > k]
         seen = set(chunk).union(takes)

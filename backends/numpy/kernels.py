@@ -206,8 +206,8 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
-# In-place forms: the op writes into ``out`` (the buffer of an operand that dies here; the
-# compiler's memory plan picks it). Ufunc names, so ``out=`` is NumPy's own.
+# In-place forms: the op writes into ``out`` (the buffer of an operand that dies here, or of a value
+# that died earlier; the compiler's memory plan picks it). Ufunc names, so ``out=`` is NumPy's own.
 UFUNCS = {"add": "xp.add", "sub": "xp.subtract", "mul": "xp.multiply", "div": "xp.true_divide",
           "neg": "xp.negative", "pow": "xp.power", "exp": "xp.exp", "log": "xp.log", "sqrt": "xp.sqrt",
           "square": "xp.square", "abs": "xp.absolute", "sin": "xp.sin", "cos": "xp.cos", "tanh": "xp.tanh",
@@ -221,6 +221,8 @@ def inplace_expression(op: str, args: list[str], attrs: dict, out: str) -> Union
         return f"{UFUNCS[op]}({', '.join(args)}, out={out})"
     if op == "relu":
         return f"xp.maximum({args[0]}, 0, out={out})"
+    if op == "matmul":  # ``out`` is a dead buffer of the result's shape, never an operand
+        return f"xp.matmul({args[0]}, {args[1]}, out={out})"
     if op == "sigmoid":
         return f"sigmoid({args[0]}, out={out})"
     if op in ("tanh_grad", "sigmoid_grad"):  # ``out`` may be either operand
