@@ -67,21 +67,22 @@ def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, 
         return _compile_step(graph, flat[0], wrt_list, isinstance(wrt, Tensor), backend, options)
 
 
-def _optimize(work: Any, roots: list[int], protected: list[int], optimize: bool) -> tuple[list[int], dict]:
+def _optimize(work: Any, roots: list[int], protected: list[int], optimize: bool,
+              keep_layers: bool = True) -> tuple[list[int], dict]:
     """Run the passes on ``work`` (the compile's own copy) when asked; the stats record either way."""
     if not optimize:
         return roots, {"optimize": False, "passes": []}
-    roots, records = run_passes(work, roots, protected)
+    roots, records = run_passes(work, roots, protected, keep_layers=keep_layers)
     return roots, {"optimize": True, "passes": records}
 
 
 def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str,
-                      options: dict, own: bool = False) -> CompiledFunction:
+                      options: dict, own: bool = False, keep_layers: bool = True) -> CompiledFunction:
     ids = [t.id for t in flat]
     optimize = options["optimize"]
     if optimize and not own:  # the passes edit the graph: work on a copy, never on the user's
         graph = graph.copy()
-    ids, stats = _optimize(graph, ids, [], optimize)
+    ids, stats = _optimize(graph, ids, [], optimize, keep_layers)
     order = topological(graph, ancestors(graph, ids))
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
@@ -154,7 +155,9 @@ def _compile_fused(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backe
     y2 = Tensor(work, y.id)
     grads = grad(y2, [Tensor(work, w.id) for w in wrt])
     rebuild = (lambda vals: (vals[0], vals[1])) if single else (lambda vals: (vals[0], vals[1:]))
-    return _compile_function(work, [y2, *grads], rebuild, backend, options, own=True)
+    # Nobody draws this program (the step's forward and adjoint graphs are what pictures show), so
+    # layer ops may be split where that saves work (softmax_cross_entropy sharing its log_softmax).
+    return _compile_function(work, [y2, *grads], rebuild, backend, options, own=True, keep_layers=False)
 
 
 def flatten(outputs: Any) -> tuple[list[Tensor], Callable[[list], Any]]:

@@ -179,7 +179,9 @@ class CompiledStep(_Compiled):
         """Forward and backward in one call, keeping no state: ``(value, grads)``.
 
         With ``dout`` left at 1 (a scalar output) this runs one fused program, compiled on first
-        use, in which the seed is the constant 1 (so no work is spent multiplying by it)."""
+        use, in which the seed is the constant 1 (so no work is spent multiplying by it) and a
+        softmax_cross_entropy shares its log-probabilities with its gradient's softmax (so results
+        may differ from ``forward`` + ``backward`` in the last bits)."""
         if dout is None and self._make_fused is not None:
             return self._fused_function().call_with(feeds)
         value, residuals = self._forward(feeds)

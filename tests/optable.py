@@ -9,6 +9,7 @@ import numpy as np
 
 import revgraph as rg
 from revgraph.ir.ops.internal import sigmoid_grad, tanh_grad
+from revgraph.ir.ops.nn import nll
 
 ANY, POS, NONZERO = "any", "pos", "nonzero"
 
@@ -97,6 +98,9 @@ OP_CASES = [
     ("softmax_cross_entropy_onehot", lambda x: rg.softmax_cross_entropy(x, ONEHOT), [((3, 5), ANY)]),
     ("softmax_cross_entropy_probs", lambda x, t: rg.softmax_cross_entropy(x, rg.softmax(t)), [((3, 5), ANY), ((3, 5), ANY)]),
     ("mse", rg.mse, [((3, 4), ANY), ((4,), ANY)]),
+    # what softmax_cross_entropy becomes in a fused value_and_grad program (from log-probabilities)
+    ("nll_int", lambda x: nll(rg.log_softmax(x), LABELS), [((3, 5), ANY)]),
+    ("nll_probs", lambda x, t: nll(x, rg.softmax(t)), [((3, 5), ANY), ((3, 5), ANY)]),
 ]
 
 # Ops with no gradient: checked to give zeros, not differences.

@@ -209,3 +209,42 @@ def test_graphs_with_argmax_pass_the_linter_after_every_pass():
     loss = rg.softmax_cross_entropy(x * 1.0, labels)
     g.check()
     checked_pipeline([loss, *rg.grad(loss, [x])])
+
+
+def _classifier():
+    g = rg.Graph("clf")
+    x, W, t = g.input("x", (4, 3)), g.input("W", (3, 5)), g.input("t", (4,), dtype="int64")
+    loss = rg.softmax_cross_entropy(x @ W, t)
+    feeds = {"x": np.linspace(-1, 1, 12).reshape(4, 3), "W": np.linspace(-2, 1, 15).reshape(3, 5),
+             "t": np.array([0, 4, 2, 1])}
+    return loss, W, feeds
+
+
+def test_value_and_grad_shares_the_log_probabilities_of_the_loss_with_its_softmax():
+    loss, W, feeds = _classifier()
+    step = rg.compile(loss, wrt=W)
+    value, grad = step.value_and_grad(**feeds)
+    fused = step._fused
+    assert rewrites(fused)["cross-entropy from shared log-probabilities"] == 1
+    assert rewrites(fused)["softmax from shared log-probabilities"] == 1
+    assert "nll(" in fused.source and "softmax(" not in fused.source.replace("log_softmax(", "")
+    # The step's own programs -- the ones drawn and read -- keep the layer op whole.
+    assert "softmax_cross_entropy(" in step.source and "nll(" not in step.source
+    value2 = step.forward(**feeds)
+    np.testing.assert_allclose(value, value2, rtol=1e-14)
+    np.testing.assert_allclose(grad, step.backward(), rtol=1e-13, atol=1e-16)
+    raw_value, raw_grad = rg.compile(loss, wrt=W, optimize=False).value_and_grad(**feeds)
+    np.testing.assert_allclose(grad, raw_grad, rtol=1e-13, atol=1e-16)
+
+
+def test_softmax_reads_a_log_softmax_of_the_same_logits_when_there_is_one():
+    g = rg.Graph()
+    x = g.input("x", (2, 3))
+    p, logp = rg.softmax(x), rg.log_softmax(x)
+    f = rg.compile([p, logp])
+    assert rewrites(f)["softmax from shared log-probabilities"] == 1
+    xv = np.array([[0.1, 2.0, -1.0], [3.0, 3.0, -4.0]])
+    got_p, got_logp = f(x=xv)
+    e = np.exp(xv - xv.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(got_p, e / e.sum(axis=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(got_logp, np.log(e / e.sum(axis=1, keepdims=True)), rtol=1e-13)

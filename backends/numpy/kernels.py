@@ -56,19 +56,27 @@ def log_softmax(x, axis):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
+def _check_label_shape(labels, logits_shape):
+    # Sizes declared None are checked here: take_along_axis and * would silently broadcast a short batch.
+    want = logits_shape[:-1] if labels.dtype.kind in "iu" else logits_shape
+    if xp.shape(labels) != want:
+        raise ValueError(f"labels of shape {xp.shape(labels)} do not match logits of shape {logits_shape} "
+                         f"(expected labels of shape {want})")
+
+
 def _check_labels(labels, classes):
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(f"integer labels must lie in [0, {classes}), got values from {labels.min()} to {labels.max()}")
 
 
 def softmax_cross_entropy(logits, labels):
-    logp = log_softmax(logits, -1)
+    return nll(log_softmax(logits, -1), labels)
+
+
+def nll(logp, labels):
+    """Mean over the batch of -log p of the labels, from log-probabilities."""
     batch = logp.size // logp.shape[-1]
-    # Sizes declared None are checked here: take_along_axis and * would silently broadcast a short batch.
-    want = logp.shape[:-1] if labels.dtype.kind in "iu" else logp.shape
-    if xp.shape(labels) != want:
-        raise ValueError(f"labels of shape {xp.shape(labels)} do not match logits of shape {logp.shape} "
-                         f"(expected labels of shape {want})")
+    _check_label_shape(labels, logp.shape)
     if labels.dtype.kind in "iu":
         _check_labels(labels, logp.shape[-1])
         picked = xp.take_along_axis(logp, labels[..., None], axis=-1)
@@ -98,6 +106,7 @@ def size_of(x, axis):
 
 
 def onehot(labels, ref):
+    _check_label_shape(labels, ref.shape)
     _check_labels(labels, ref.shape[-1])
     out = xp.zeros(ref.shape, ref.dtype)
     xp.put_along_axis(out, labels[..., None], 1, axis=-1)
@@ -115,8 +124,8 @@ def concat_part(g, *xs, part, axis):
     return g[(slice(None),) * axis + (slice(start, start + xp.shape(xs[part])[axis]),)]
 
 
-HELPERS = {f.__name__: f for f in (sigmoid, tanh_grad, sigmoid_grad, softmax, log_softmax, softmax_cross_entropy, mse, sum_to_like,
-                                   size_of, onehot, getitem_grad, concat_part)}
+HELPERS = {f.__name__: f for f in (sigmoid, tanh_grad, sigmoid_grad, softmax, log_softmax, softmax_cross_entropy, nll,
+                                   mse, sum_to_like, size_of, onehot, getitem_grad, concat_part)}
 
 
 # -- rendering attributes as literals -----------------------------------------------------------
@@ -191,7 +200,7 @@ TEMPLATES: dict[str, Template] = {
     "squeeze": lambda a, k: f"xp.squeeze({a[0]}, {literal(k['axis'])})",
     # layers
     "softmax": "softmax({0}, axis={axis})", "log_softmax": "log_softmax({0}, axis={axis})",
-    "softmax_cross_entropy": "softmax_cross_entropy({0}, {1})", "mse": "mse({0}, {1})",
+    "softmax_cross_entropy": "softmax_cross_entropy({0}, {1})", "nll": "nll({0}, {1})", "mse": "mse({0}, {1})",
     # internal
     "sum_to_like": "sum_to_like({0}, {1})", "broadcast_like": "xp.broadcast_to({0}, xp.shape({1}))",
     "reshape_like": "xp.reshape({0}, xp.shape({1}))",

@@ -44,14 +44,18 @@ def counts(rw: Rewriter) -> dict[str, int]:
 
 
 def optimize(graph: Graph, roots: Iterable[int], protected: Iterable[int] = (), pipeline: Optional[list] = None,
-             after_each: Optional[Callable[[Graph], None]] = None) -> tuple[list[int], list[dict]]:
+             after_each: Optional[Callable[[Graph], None]] = None,
+             keep_layers: bool = True) -> tuple[list[int], list[dict]]:
     """Run the passes on ``graph`` (edited in place: pass the compile's own copy).
 
-    ``protected`` nodes keep their identity (the caller refers to them by id). Returns the remapped roots and one record per pass:
+    ``protected`` nodes keep their identity (the caller refers to them by id). ``keep_layers=False``
+    lets rules split a textbook layer op (``softmax_cross_entropy``) when that saves work; programs
+    people draw and read keep them whole. Returns the remapped roots and one record per pass:
     ``{"pass", "changed", "rewrites": {name: count}, "forward": (before, after), "adjoint": (before, after)}``.
     ``after_each(graph)`` runs after every pass (the tests call ``Graph.check`` there).
     """
     rw = Rewriter(graph, roots, protected)
+    rw.keep_layers = keep_layers
     records = []
     before = counts(rw)
     # Passes that found nothing to do and have seen no change since: running one again would find

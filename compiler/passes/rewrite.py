@@ -30,6 +30,7 @@ class Rewriter:
         self.protected = set(protected)  # nodes the caller refers to by id (the output, wrt): never replaced
         self.replaced: dict[int, int] = {}  # old id -> the id now computing its value
         self.counts: dict[str, int] = {}    # what the current pass did, by rewrite name
+        self.keep_layers = True  # rules that split a layer op (softmax_cross_entropy) stay off (see optimize)
         # Caches (graphs of 10^5 nodes go through several passes): dropped by the edits that change them.
         self._live: Optional[set[int]] = None
         self._order: Optional[list[int]] = None

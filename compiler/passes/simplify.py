@@ -24,6 +24,7 @@ class Rule(NamedTuple):
     op: str
     name: str
     match: Matcher
+    splits_layer: bool = False  # rewrites a textbook layer op into parts: only where layers need not stay whole
 
 
 # -- matchers ---------------------------------------------------------------------------------
@@ -105,6 +106,35 @@ def sum_of_broadcast(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     return rw.add_node(nid, "mul", [x, scale], {})
 
 
+def _consumer(rw: Rewriter, x: int, op: str, axis: int) -> Optional[int]:
+    """A node computing ``op(x, axis=axis)``, if there is one."""
+    for c in rw.G._succ[x]:
+        d = rw.N[c]
+        if d["op"] == op and d["attrs"].get("axis") == axis:
+            return c
+    return None
+
+
+def cross_entropy_via_log_softmax(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    """``softmax_cross_entropy(x, t)`` when ``softmax(x)`` is computed too (its gradient) ->
+    ``nll(log_softmax(x), t)``, so that the softmax can read the same log-probabilities (next rule)
+    instead of exponentiating the logits a second time."""
+    x, t = ops
+    last = len(rw.N[x]["shape"]) - 1
+    if _consumer(rw, x, "softmax", last) is None:
+        return None
+    logp = _consumer(rw, x, "log_softmax", last)
+    if logp is None:
+        logp = rw.add_node(nid, "log_softmax", [x], {"axis": last})
+    return rw.add_node(nid, "nll", [logp, t], {})
+
+
+def softmax_via_log_softmax(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    """``softmax(x)`` when ``log_softmax(x)`` is computed anyway -> ``exp(log_softmax(x))``."""
+    logp = _consumer(rw, ops[0], "log_softmax", rw.N[nid]["attrs"]["axis"])
+    return None if logp is None else rw.add_node(nid, "exp", [logp], {})
+
+
 def _edit(rw: Rewriter, nid: int, operand: int, attrs: dict) -> Optional[int]:
     """Point ``nid`` at ``operand`` with ``attrs`` when the rules give the same shape and dtype."""
     d = rw.N[nid]
@@ -129,6 +159,9 @@ RULES: list[Rule] = [
     Rule("reshape", "reshape to its own shape", same_shape),
     Rule("sum_to_like", "sum_to_like to its own shape", same_shape),
     Rule("sum", "sum of a broadcast", sum_of_broadcast),
+    Rule("softmax_cross_entropy", "cross-entropy from shared log-probabilities", cross_entropy_via_log_softmax,
+         splits_layer=True),
+    Rule("softmax", "softmax from shared log-probabilities", softmax_via_log_softmax),
 ]
 
 _BY_OP: dict[str, list[Rule]] = {}
@@ -143,6 +176,8 @@ def simplify(rw: Rewriter) -> None:
         for rule in _BY_OP.get(G._node[nid]["op"], ()):
             if nid not in G:
                 break
+            if rule.splits_layer and rw.keep_layers:
+                continue
             target = rule.match(rw, nid, rw.operands(nid))
             if target is None:
                 continue

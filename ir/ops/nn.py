@@ -68,6 +68,14 @@ register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
 )))
 
 
+# softmax_cross_entropy(x, t) = nll(log_softmax(x), t). The compiler's simplifier computes it so when the
+# gradient needs softmax(x) as well, which then reads the same log-probabilities (exp(log_softmax(x))).
+register(OpDef("nll", 2, _sce_rule, internal=True,
+               doc="Mean over the batch of -log p of the labels, from log-probabilities logp (int or probability labels).",
+               vjp=(lambda g, out, logp, t: -_target(t, logp) * (g / _batch_count(logp)),
+                    lambda g, out, logp, t: None if t.dtype.kind in "iu" else -logp * (g / _batch_count(logp)))))
+
+
 def _mse_rule(a: Aval, b: Aval) -> tuple:
     R.broadcast_shape([a, b])
     return (), R.float_result(R.promote(a, b))
@@ -101,6 +109,12 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     >>> loss = rg.softmax_cross_entropy(x @ W + b, t)
     """
     return apply("softmax_cross_entropy", logits, labels)
+
+
+def nll(logp: Any, labels: Any) -> Any:
+    """Mean over the batch of -log p(label) from log-probabilities (internal: what softmax_cross_entropy
+    becomes when the compiler shares its log_softmax with the gradient's softmax)."""
+    return apply("nll", logp, labels)
 
 
 def mse(a: Any, b: Any) -> Any:
