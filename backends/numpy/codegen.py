@@ -185,6 +185,7 @@ def _parts(graph: Graph, program: Program, frees: dict, inplace: dict, write: _O
     body = program.body
     chunks = [body[i:i + PART_OPS] for i in range(0, len(body), PART_OPS)]
     part_of = {nid: k for k, chunk in enumerate(chunks) for nid in chunk}
+
     def reads(nid: int) -> Any:  # its operands, and the buffer it writes into (a dead value's, maybe)
         return G._pred[nid] if nid not in inplace else [*G._pred[nid], inplace[nid]]
 
