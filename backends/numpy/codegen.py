@@ -5,9 +5,11 @@ escaped comments."""
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import sys
 import types
+import weakref
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ from ...ir.shapes import fmt
 from .kernels import expression, inplace_expression, namespace
 
 COMMENT_COLUMN = 32
+_PROGRAM_NUMBERS = itertools.count(1)  # each program's pseudo file name is unique (its linecache entry)
 
 
 def lower(plan: Plan) -> Lowered:
@@ -37,12 +40,15 @@ def lower(plan: Plan) -> Lowered:
     for name, program in plan.programs.items():
         lines, lines_nodes = _function(graph, program, plan.memory.get(name), check)
         src = "\n".join(lines) + "\n"
-        filename = f"<revgraph {name} {id(plan):x}>"
+        filename = f"<revgraph {name} {next(_PROGRAM_NUMBERS)}>"
         linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # tracebacks show the code
         for first, last in _units(lines):  # each def compiled on its own (see PART_OPS)
             code = compile("\n".join(lines[first:last]) + "\n", filename, "exec")
             exec(_shifted(code, first) if first else code, ns)
         functions[name] = ns[name]
+        # The source stays readable for tracebacks as long as the program exists, and no longer (a process
+        # compiling in a loop would otherwise keep every program's text).
+        weakref.finalize(functions[name], linecache.cache.pop, filename, None)
         sources.append(src)
         line_map.update({(name, ln): nid for ln, nid in lines_nodes.items()})
     return Lowered(functions, header + "\n\n".join(sources), line_map)
