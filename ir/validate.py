@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import heapq
 import json
 import re
 from collections import defaultdict
@@ -27,6 +26,7 @@ from .apply import declare
 from .dtypes import as_dtype
 from .errors import GraphError
 from .graph import Graph
+from .order import heap_kahn
 from .registry import Aval, get
 from .tensor import Tensor
 
@@ -315,19 +315,9 @@ def _networkx_graph(records: dict, links: list) -> nx.MultiDiGraph:
 def _checked_order(G: nx.MultiDiGraph, index: dict) -> list[int]:
     """A topological order (smallest id first among the ready, so messages are deterministic and
     name the first bad node along the data flow); a cycle is a GraphError naming it."""
-    waiting = {n: len(pred) for n, pred in G._pred.items()}
-    ready = [n for n, k in waiting.items() if k == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        n = heapq.heappop(ready)
-        order.append(n)
-        for v in G._succ[n]:
-            waiting[v] -= 1
-            if waiting[v] == 0:
-                heapq.heappush(ready, v)
+    order = heap_kahn(G._pred, G._succ, set(G._node))
     if len(order) != len(G):
-        cycle = nx.find_cycle(G.subgraph([n for n, k in waiting.items() if k > 0]))
+        cycle = nx.find_cycle(G.subgraph(set(G._node) - set(order)))
         path = " -> ".join(f"node {index[u]} {G.nodes[u]['name']!r}" for u, *_ in cycle)
         u = cycle[0][0]
         raise _err(f"node {index[u]} {G.nodes[u]['name']!r}", "edges", f"the graph has a cycle: {path}; "
