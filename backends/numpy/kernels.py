@@ -266,13 +266,12 @@ _EAGER_CACHE: dict[tuple, Callable] = {}
 
 # Templates that are exactly one Python operator: the operator module's function computes the same
 # expression without a Python frame (the dynamic engine calls a kernel per op, so this is per-op overhead).
-OPERATORS: dict[str, tuple[str, Callable]] = {
-    "add": ("{0} + {1}", operator.add), "sub": ("{0} - {1}", operator.sub), "mul": ("{0} * {1}", operator.mul),
-    "div": ("{0} / {1}", operator.truediv), "pow": ("{0} ** {1}", operator.pow), "neg": ("-{0}", operator.neg),
-    "matmul": ("{0} @ {1}", operator.matmul), "less": ("{0} < {1}", operator.lt),
-    "less_equal": ("{0} <= {1}", operator.le), "greater": ("{0} > {1}", operator.gt),
-    "greater_equal": ("{0} >= {1}", operator.ge), "equal": ("{0} == {1}", operator.eq),
-    "not_equal": ("{0} != {1}", operator.ne),
+# Keyed by the template text itself, so a shortcut can never disagree with its template.
+OPERATOR_TEMPLATES: dict[str, Callable] = {
+    "{0} + {1}": operator.add, "{0} - {1}": operator.sub, "{0} * {1}": operator.mul, "{0} / {1}": operator.truediv,
+    "{0} ** {1}": operator.pow, "{0} @ {1}": operator.matmul, "-{0}": operator.neg, "{0} < {1}": operator.lt,
+    "{0} <= {1}": operator.le, "{0} > {1}": operator.gt, "{0} >= {1}": operator.ge, "{0} == {1}": operator.eq,
+    "{0} != {1}": operator.ne,
 }
 
 
@@ -287,8 +286,9 @@ def kernel(op: str, arity: int, attrs: dict) -> Callable:
 
 def _operator_kernel(op: str, arity: int) -> Union[Callable, None]:
     """The operator module's function for ``op``, when its template is exactly that operator."""
-    text, fn = OPERATORS.get(op, ("", None))
-    return fn if text and TEMPLATES.get(op) == text and text.count("{") == arity else None
+    text = TEMPLATES.get(op)
+    fn = OPERATOR_TEMPLATES.get(text) if isinstance(text, str) else None
+    return fn if fn is not None and text.count("{") == arity else None
 
 
 def _compiled_kernel(op: str, arity: int, attrs: dict) -> Callable:
