@@ -43,8 +43,8 @@ FREE_MIN_BYTES = 1024
 ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin",
                          "cos", "tanh", "relu", "maximum", "minimum", "accumulate", "sigmoid",
                          "tanh_grad", "sigmoid_grad"})
-# Where both operands of these die at the op, the buffer of this slot serves best (tanh_grad computes
-# its factor 1 - y² in y's own buffer when given it, with no temporary).
+# Where both operands of these die at the op, the buffer of this slot serves best: tanh_grad's factor
+# 1 - y² can be formed in y's own buffer, while writing into g's needs a temporary for it.
 PREFERRED_SLOT = {"tanh_grad": 1}
 # Ops that may write their result into any dead buffer of its shape and dtype (``out=``), and the
 # smallest buffer worth it (below, allocation is cheap and ``out=`` only adds a keyword to compile).
@@ -164,12 +164,11 @@ def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, las
     big = [nid for nid in body if big_fresh(nid)]
     if not big:
         return
-    holder: dict[int, int] = dict.fromkeys(big)  # type: ignore[arg-type]
-    for nid in body:
-        if len(bases[nid]) == 1:
-            (b,) = bases[nid]
-            if b in holder and (b == nid or nid in plan.inplace):
-                holder[b] = nid
+    holder = {b: b for b in big}  # then the last in-place result into each, in program order
+    for nid in plan.inplace:
+        (b,) = bases[nid] if len(bases[nid]) == 1 else (None,)
+        if b in holder:
+            holder[b] = nid
     free_after: dict[int, list[int]] = {}  # index -> buffers dead once the op at that index ran
     for nid in big:
         death = readers_of_base.get(nid, len(body))

@@ -38,18 +38,18 @@ def _dynamic(fn, values, proj, second):
     return result
 
 
-def _inputs(specs, seed):
+def _inputs(fn, specs, seed):
+    """Sampled operand values and a random projection of the op's output (1.0 for a scalar output)."""
     rng = np.random.default_rng(seed)
     values = [sample(shape, dom, rng) for shape, dom in specs]
-    return rng, values
+    out_shape = fn(*values).shape
+    return rng, values, (rng.normal(size=out_shape) if out_shape else 1.0)
 
 
 @pytest.mark.parametrize("case", OP_CASES, ids=[c[0] for c in OP_CASES])
 def test_dynamic_value_and_gradient_equal_static(case):
     name, fn, specs = case
-    rng, values = _inputs(specs, 3)
-    out_shape = fn(*values).shape
-    proj = rng.normal(size=out_shape) if out_shape else 1.0
+    rng, values, proj = _inputs(fn, specs, 3)
     static = _static(fn, specs, values, proj, None)
     dynamic = _dynamic(fn, values, proj, None)
     for what, s, d in zip(["value"] + [f"d/dx{i}" for i in range(len(specs))], static, dynamic):
@@ -61,9 +61,7 @@ def test_dynamic_value_and_gradient_equal_static(case):
 def test_dynamic_second_order_equals_static(case):
     """create_graph: differentiate <grad, r> again; the static engine does the same with rg.grad twice."""
     name, fn, specs = case
-    rng, values = _inputs(specs, 4)
-    out_shape = fn(*values).shape
-    proj = rng.normal(size=out_shape) if out_shape else 1.0
+    rng, values, proj = _inputs(fn, specs, 4)
     second = [rng.normal(size=shape) for shape, _ in specs]
     static = _static(fn, specs, values, proj, second)
     dynamic = _dynamic(fn, values, proj, second)

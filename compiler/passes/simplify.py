@@ -47,23 +47,27 @@ def drop_constant(value: float, slots: tuple) -> Matcher:
     return match
 
 
+def _wrapped(rw: Rewriter, ops: list, op: str) -> Optional[tuple[int, int]]:
+    """``(inner, x)`` when the first operand is ``inner = op(x)``, else None."""
+    inner = ops[0]
+    return (inner, rw.operands(inner)[0]) if rw.N[inner]["op"] == op else None
+
+
 def unwrap_twice(op: str) -> Matcher:
     """``op(op(x))`` -> ``x`` for an involution (negation)."""
 
     def match(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
-        inner = ops[0]
-        if rw.N[inner]["op"] == op:
-            return rw.operands(inner)[0]
-        return None
+        found = _wrapped(rw, ops, op)
+        return None if found is None else found[1]
 
     return match
 
 
 def transpose_of_transpose(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
-    inner = ops[0]
-    if rw.N[inner]["op"] != "transpose":
+    found = _wrapped(rw, ops, "transpose")
+    if found is None:
         return None
-    (x,) = rw.operands(inner)
+    inner, x = found
     a1, a2 = rw.N[inner]["attrs"]["axes"], rw.N[nid]["attrs"]["axes"]
     axes = tuple(a1[a] for a in a2)
     if axes == tuple(range(len(axes))):
@@ -72,10 +76,8 @@ def transpose_of_transpose(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
 
 
 def reshape_of_reshape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
-    inner = ops[0]
-    if rw.N[inner]["op"] != "reshape":
-        return None
-    return _edit(rw, nid, rw.operands(inner)[0], rw.N[nid]["attrs"])
+    found = _wrapped(rw, ops, "reshape")
+    return None if found is None else _edit(rw, nid, found[1], rw.N[nid]["attrs"])
 
 
 def same_shape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
@@ -88,10 +90,10 @@ def same_shape(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
 
 def sum_of_broadcast(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     """``sum(broadcast_to(x, S), axes)`` summing exactly the broadcast axes -> ``x * n``."""
-    inner = ops[0]
-    if rw.N[inner]["op"] != "broadcast_to":
+    found = _wrapped(rw, ops, "broadcast_to")
+    if found is None:
         return None
-    (x,) = rw.operands(inner)
+    inner, x = found
     xs, big = rw.N[x]["shape"], rw.N[inner]["shape"]
     out = rw.N[nid]["shape"]
     axis = rw.N[nid]["attrs"]["axis"]
