@@ -102,7 +102,12 @@ class Tensor(ArrayMethods):
 
     @property
     def name(self) -> str:
+        """The node's name (unique in its graph). Assigning renames: ``t.name = "price"``."""
         return self._data["name"]
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self.graph.rename(self.id, name)
 
     @property
     def shape(self) -> Shape:
@@ -142,7 +147,8 @@ class Tensor(ArrayMethods):
         return self.shape[0]
 
     def rename(self, name: str) -> "Tensor":
-        """Give the node a (unique) name, for pictures and errors; returns the tensor.
+        """Give the node a (unique) name, for pictures, errors and feeds; returns the tensor. The same as
+        ``t.name = "price"``, or ``name="price"`` on the op that made it (every ``rg.*`` op takes ``name=``).
 
         >>> price = (apple * num * tax).rename("price")
         """

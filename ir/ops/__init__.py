@@ -1,6 +1,7 @@
 """Every op revgraph knows: one registry entry per op (shape/dtype rule + VJP
 rule) and the public function that applies it. Importing this package fills
-the registry."""
+the registry. Every function listed in PUBLIC is exported with a ``name=``
+keyword (``ir/naming.py``): a new op family only has to join PUBLIC."""
 
 from . import internal, elementwise, reductions, shape_ops, nn  # noqa: F401  (order: rules use earlier modules)
 from .elementwise import *  # noqa: F401,F403
@@ -10,3 +11,8 @@ from .nn import *  # noqa: F401,F403
 from .internal import unbroadcast  # noqa: F401
 
 PUBLIC = elementwise.__all__ + reductions.__all__ + shape_ops.__all__ + nn.__all__
+
+from ..naming import with_name as _with_name  # noqa: E402  (after every family has joined PUBLIC)
+
+for _public in PUBLIC:
+    globals()[_public] = _with_name(globals()[_public])
