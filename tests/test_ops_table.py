@@ -1,48 +1,84 @@
-"""Every op of the minimum set: rg.grad matches central differences (float64, rtol 1e-6)."""
+"""Every row of the op table (tests/optable.py and its family files), in the static engine: values
+against NumPy, first and second derivatives against central differences in float64, and float32
+results against float64 ones (tests/test_dynamic_ops.py holds the dynamic engine to these)."""
 
 import numpy as np
 import pytest
 
 import revgraph as rg
-from optable import OP_CASES, sample, numeric_grad
+from optable import OP_CASES, option, numeric_grad
+from opcheck import labels, row_inputs, scaled_close, static_graph, static_results
+
+IDS = [c[0] for c in OP_CASES]
+SECOND = [c for c in OP_CASES if not option(c, "no_second")]
+FLOAT32 = [c for c in OP_CASES if not option(c, "no_float32")]
 
 
-def build(fn, specs, rng):
-    g = rg.Graph("op")
-    xs = [g.input(f"x{i}", shape=shape) for i, (shape, _) in enumerate(specs)]
-    out = fn(*xs)
-    proj = g.constant(rng.normal(size=out.shape)) if out.shape else 1.0
-    loss = rg.sum(out * proj)
-    return g, xs, out, loss
+def _feeds(xs, values):
+    return {x.name: v for x, v in zip(xs, values)}
 
 
-@pytest.mark.parametrize("case", OP_CASES, ids=[c[0] for c in OP_CASES])
+@pytest.mark.parametrize("case", OP_CASES, ids=IDS)
+def test_values_match_numpy(case):
+    """The compiled graph agrees with NumPy itself (the row's ``numpy=``) and with the op applied
+    to plain arrays (eager), in value, shape and dtype."""
+    name, fn, specs = case
+    values, _, _ = row_inputs(fn, specs, 1)
+    g, xs, out = static_graph(fn, specs)
+    compiled = rg.compile(out)(**_feeds(xs, values))
+    eager = fn(*values)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12, err_msg=f"{name}: compiled vs eager")
+    assert np.shape(compiled) == out.shape and np.asarray(compiled).dtype == out.dtype
+    reference = option(case, "numpy")
+    if reference is not None:
+        expected = reference(*values)
+        np.testing.assert_allclose(compiled, expected, rtol=1e-12, atol=1e-15, err_msg=f"{name}: vs NumPy")
+        assert np.asarray(expected).dtype == out.dtype, f"{name}: NumPy gives {np.asarray(expected).dtype}"
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=IDS)
 def test_gradient_matches_central_differences(case):
     name, fn, specs = case
-    rng = np.random.default_rng(0)
-    g, xs, out, loss = build(fn, specs, rng)
-    values = [sample(shape, dom, rng) for shape, dom in specs]
-    grads = rg.grad(loss, xs)
+    values, proj, _ = row_inputs(fn, specs, 0)
+    g, xs, out = static_graph(fn, specs)
+    loss = rg.sum(out * proj)
     f = rg.compile(loss)
-    analytic = rg.compile(grads)(**{x.name: v for x, v in zip(xs, values)})
-    numeric = numeric_grad(lambda *vs: f(**{x.name: v for x, v in zip(xs, vs)}), values)
+    analytic = rg.compile(rg.grad(loss, xs))(**_feeds(xs, values))
+    numeric = numeric_grad(lambda *vs: f(**_feeds(xs, vs)), values, option(case, "eps"))
     for x, a, n in zip(xs, analytic, numeric):
         assert np.shape(a) == x.shape, f"{name}: gradient of {x.name} has shape {np.shape(a)}"
         np.testing.assert_allclose(a, n, rtol=1e-6, atol=1e-8, err_msg=f"{name}: d/d{x.name}")
 
 
-@pytest.mark.parametrize("case", OP_CASES, ids=[c[0] for c in OP_CASES])
-def test_forward_matches_numpy_on_plain_arrays(case):
-    """The compiled graph and the same op applied to plain arrays (eager NumPy) agree."""
+@pytest.mark.parametrize("case", SECOND, ids=[c[0] for c in SECOND])
+def test_second_derivative_matches_central_differences(case):
+    """d/dx <grad f(x), r> (rg.grad of the gradient) against central differences of the compiled gradient."""
     name, fn, specs = case
-    rng = np.random.default_rng(1)
-    g = rg.Graph("op")
-    xs = [g.input(f"x{i}", shape=shape) for i, (shape, _) in enumerate(specs)]
-    values = [sample(shape, dom, rng) for shape, dom in specs]
-    compiled = rg.compile(fn(*xs))(**{x.name: v for x, v in zip(xs, values)})
-    eager = fn(*values)
-    np.testing.assert_allclose(compiled, eager, rtol=1e-12)
-    assert np.shape(compiled) == fn(*xs).shape
+    values, proj, second = row_inputs(fn, specs, 2)
+    g, xs, out = static_graph(fn, specs)
+    grads = rg.grad(rg.sum(out * proj), xs)
+    directional = sum(rg.sum(d * r) for d, r in zip(grads, second))
+    analytic = rg.compile(rg.grad(directional, xs))(**_feeds(xs, values))
+    f = rg.compile(directional)
+    numeric = numeric_grad(lambda *vs: f(**_feeds(xs, vs)), values, option(case, "eps"))
+    for x, a, n in zip(xs, analytic, numeric):
+        assert np.shape(a) == x.shape, f"{name}: second derivative w.r.t. {x.name} has shape {np.shape(a)}"
+        np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-7, err_msg=f"{name}: d2/d{x.name}")
+
+
+@pytest.mark.parametrize("case", FLOAT32, ids=[c[0] for c in FLOAT32])
+def test_float32_matches_float64(case):
+    """The float32 program computes in float32 (every result float32) and agrees with float64 on the
+    same numbers: value, first and (unless the row says why not) second derivatives."""
+    name, fn, specs = case
+    second = not option(case, "no_second")
+    v32, p32, r32 = row_inputs(fn, specs, 6, np.float32)
+    up = lambda a: a if isinstance(a, float) else a.astype(np.float64)
+    single = static_results(fn, specs, v32, p32, r32 if second else None, np.float32)
+    double = static_results(fn, specs, [up(v) for v in v32], up(p32), [up(r) for r in r32] if second else None)
+    for what, s, d in zip(labels(len(specs), second), single, double):
+        assert np.asarray(s).dtype == np.float32, f"{name} {what}: computed in {np.asarray(s).dtype}"
+        scaled_close(s, d, option(case, "f32_tol"), f"{name}: {what}")
 
 
 def test_every_public_op_has_a_row():
@@ -52,6 +88,10 @@ def test_every_public_op_has_a_row():
     non_differentiable = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "argmax", "sign", "stop_gradient"}
     missing = [op for op in PUBLIC if op not in covered and op not in non_differentiable]
     assert not missing, f"ops without a gradient row in OP_CASES: {missing}"
+
+
+def test_row_ids_are_unique():
+    assert len(set(IDS)) == len(IDS), sorted(i for i in IDS if IDS.count(i) > 1)
 
 
 @pytest.mark.parametrize("op", ["less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "sign"])
