@@ -233,7 +233,6 @@ class Variable(ArrayMethods):
     """
 
     __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
-    __array_ufunc__ = None  # ndarray <op> Variable defers to our reflected operators
     _rg_frontend = _DynamicFrontend()
 
     def __init__(self, data: Any, name: Optional[str] = None) -> None:

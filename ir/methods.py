@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .apply import apply
+from .numpy_dispatch import array_function, array_ufunc
 
 
 class ArrayMethods:
@@ -40,6 +41,14 @@ class ArrayMethods:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
             axes = axes[0]
         return apply("transpose", self, axes=tuple(axes) if axes else None)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(x)``, ``np.add(x, 1)``, ``ndarray + x``: the op of the ufunc's name (ir/numpy_dispatch.py)."""
+        return array_ufunc(self, ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """``np.sum(x)``, ``np.concatenate([x, x])``, ``np.linalg.inv(x)``: the rg function of that name."""
+        return array_function(self, func, types, args, kwargs)
 
     def __getitem__(self, index: Any) -> Any:
         return apply("getitem", self, index=index)

@@ -88,7 +88,6 @@ class Tensor(ArrayMethods):
     """
 
     __slots__ = ("graph", "id")
-    __array_ufunc__ = None  # ndarray <op> Tensor defers to our reflected operators
     _rg_frontend = _GraphFrontend()
 
     def __init__(self, graph: "Graph", nid: int) -> None:
@@ -124,6 +123,20 @@ class Tensor(ArrayMethods):
     @property
     def ndim(self) -> int:
         return len(self._data["shape"])
+
+    @property
+    def size(self) -> int:
+        """The number of elements (a GraphError when a size is fixed only at run time)."""
+        if any(d is None for d in self.shape):
+            raise GraphError(f"the size of {self.name!r} with shape {fmt(self.shape)} is not known while declaring "
+                             "(a size declared None is fixed when the program runs); declare the shape, or write code that "
+                             "does not need it (rg.mean instead of rg.sum(x) / x.size)")
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise GraphError(f"symbolic tensor {self.name!r} has no value until the program runs, so it cannot become a "
+                         "NumPy array; compile it (rg.compile) and call the result, or use np functions / rg ops "
+                         "on it, which build nodes")
 
     def __repr__(self) -> str:
         return f"<Tensor {self.name!r} {self.op} shape={fmt(self.shape)} dtype={self.dtype}>"
