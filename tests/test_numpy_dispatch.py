@@ -84,7 +84,7 @@ def test_shape_facts():
 
 @pytest.mark.parametrize("call, says", [
     (lambda t: np.cumsum(t), r"np.cumsum has no revgraph op.*Tensor 't' shape \(2, 3\)"),
-    (lambda t: np.sum(t, out=np.zeros(())), r"np.sum on Tensor 't'.*'out'.*sum\(x, axis=None, keepdims=False\)"),
+    (lambda t: np.sum(t, out=np.zeros(())), r"np.sum on Tensor 't'.*'out'.*sum\(x, axis=None, keepdims=False"),
     (lambda t: np.add.reduce(t), r"np.add.reduce on Tensor 't'.*rg.sum"),
     (lambda t: np.exp(t, out=np.zeros((2, 3))), r"np.exp\(\.\.\., out=\.\.\.\)"),
     (lambda t: np.sin(t, where=C), r"np.sin.*\['where'\]"),
