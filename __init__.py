@@ -16,6 +16,7 @@ from .compiler import compile, grad
 from .compiler.gradcheck import GradcheckReport, gradcheck
 from . import backends  # noqa: F401  (registers the numpy backend)
 from .backends.graphviz import render, to_dot
+from .backends.html import explain
 from . import dynamic  # noqa: F401  (define-by-run Variables: `from revgraph import dynamic as dy`)
 from .compare import ComparisonReport, compare
 
@@ -23,6 +24,6 @@ __version__ = "0.1.0"
 
 __all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", "gradcheck",
            "GradcheckReport", *_OPS]
-__all__ += ["to_dot", "render"]
+__all__ += ["to_dot", "render", "explain"]
 __all__ += ["load"]
 __all__ += ["compare", "ComparisonReport"]

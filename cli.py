@@ -120,6 +120,54 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`revgraph explain MODEL -o backprop.html`: the backward-pass player of a demo or a model file."""
+    from .backends.html import explain
+    from .compiler import compile
+    from .demos import DEMOS
+    from .ir import Tensor
+
+    if args.model in DEMOS:
+        graph, out, wrt, feeds = DEMOS[args.model]()
+    else:
+        path = Path(args.model)
+        outputs, wrt = load_model(path)
+        out = outputs if isinstance(outputs, Tensor) else (list(outputs.values()) if isinstance(outputs, dict)
+                                                           else list(outputs))
+        if not isinstance(out, Tensor):
+            if len(out) != 1:
+                raise SystemExit(f"revgraph explain: {path} has {len(out)} outputs; the player needs one output "
+                                 "to differentiate (a loss)")
+            out = out[0]
+        if args.wrt:
+            wrt = [out.graph.tensor(name) for name in args.wrt]
+        if not wrt:
+            raise SystemExit("revgraph explain: name the tensors to differentiate with --wrt NAME ... "
+                             "(or return them from build())")
+        feeds = _model_feeds(path, out.graph)
+    step = compile(out, wrt=wrt)
+    print(explain(step, args.output, lang=args.lang, **feeds))
+    return 0
+
+
+def _model_feeds(path: Path, graph: Any) -> dict:
+    """Feeds for a model file: its ``feeds()`` function when a .py file has one, else sample values
+    (normal(0, 1) floats, zeros for integers, size 2 for dimensions declared None; seeded, so
+    the page is the same every time)."""
+    if path.suffix.lower() == ".py":
+        namespace = runpy.run_path(str(path), run_name="revgraph_model")
+        if callable(namespace.get("feeds")):
+            return dict(namespace["feeds"]())
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for n, d in sorted(graph.nx.nodes(data=True)):
+        if d["op"] == "input" and not d["adjoint"]:
+            shape = tuple(2 if s is None else s for s in d["shape"])
+            dtype = np.dtype(d["dtype"])
+            feeds[d["name"]] = rng.normal(size=shape).astype(dtype) if dtype.kind in "fc" else np.zeros(shape, dtype)
+    return feeds
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """`revgraph compare FILE.py[:FUNCTION]`: run the function statically and dynamically, print the table."""
     import runpy
@@ -197,6 +245,20 @@ def build_parser() -> argparse.ArgumentParser:
                       "gets its section for this function replaced, or appended)")
     cmp_.add_argument("--svg", metavar="DIR", help="draw static-forward.svg, static-adjoint.svg and dynamic.svg")
     cmp_.set_defaults(func=cmd_compare)
+
+    exp = sub.add_parser("explain", help="write the backward-pass player: one HTML page stepping through backprop",
+                         description="Write a self-contained HTML page that steps through the backward pass node by "
+                                     "node: the textbook figure, the local rule at each node, the gradients it "
+                                     "sends, and the generated code that computes them. MODEL is a demo name "
+                                     f"({', '.join(sorted(DEMOS))}), a graph saved with g.save (.json), or a .py "
+                                     "file defining build() -> (output, wrt) and optionally feeds().")
+    exp.add_argument("model", metavar="MODEL", help="a demo name, a .json graph file or a .py file with build()")
+    exp.add_argument("-o", "--output", default="backprop.html", metavar="OUT.html",
+                     help="the page to write (default: backprop.html)")
+    exp.add_argument("--lang", choices=["en", "ko"], default=None,
+                     help="the page's language (default: the reader's browser language; the page has a switch)")
+    exp.add_argument("--wrt", nargs="+", metavar="NAME", help="names of the tensors to differentiate with respect to")
+    exp.set_defaults(func=cmd_explain)
     return parser
 
 

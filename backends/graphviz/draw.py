@@ -157,7 +157,7 @@ class _Scene:
         attrs = style.node_style(kind, self.order[n])
         if n in self.highlight:
             attrs = style.highlighted(attrs)
-        dot.node(f"n{n}", label(*self._lines(n, kind)), **attrs)
+        dot.node(f"n{n}", label(*self._lines(n, kind)), id=f"n{n}", **attrs)  # SVG ids: the player finds nodes
 
     def _lines(self, n: int, kind: str) -> list[str]:
         d = self.G.nodes[n]
@@ -227,7 +227,8 @@ class _Scene:
                     dot.edge(f"n{u}", f"n{v}", label(text), **attrs)
                 grad = None if self.edge_grads is None else self.edge_grads.get((u, v, slot))
                 if grad is not None:
-                    dot.edge(f"n{u}", f"n{v}", label(esc(value_text(grad))), **style.edge_style("gradient", 1))
+                    dot.edge(f"n{u}", f"n{v}", label(esc(value_text(grad))), id=f"grad_{u}_{v}_{slot}",
+                             **style.edge_style("gradient", 1))
         if self.which == "forward" and self.values is not None:
             self._output_tails(dot)
 
@@ -244,7 +245,7 @@ class _Scene:
             dot.node(f"out{o}", "", shape="point", width="0.08")
             dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.values[o]))))
             if self.edge_grads is not None and o in self.output_grads:
-                dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.output_grads[o]))),
+                dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.output_grads[o]))), id=f"grad_out_{o}",
                          **style.edge_style("gradient", 1))
 
     # -- layout and legend --------------------------------------------------------------
