@@ -19,6 +19,7 @@ from .backends.graphviz import render, to_dot
 from .backends.html import explain
 from . import dynamic  # noqa: F401  (define-by-run Variables: `from revgraph import dynamic as dy`)
 from .compare import ComparisonReport, compare
+from .transforms import hessian, hvp, jacobian
 
 __version__ = "0.1.0"
 
@@ -27,3 +28,4 @@ __all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "comp
 __all__ += ["to_dot", "render", "explain"]
 __all__ += ["load"]
 __all__ += ["compare", "ComparisonReport"]
+__all__ += ["jacobian", "hessian", "hvp"]

@@ -30,7 +30,8 @@ TensorOrList = Union[Tensor, Sequence[Tensor]]
 def grad(y: Tensor, wrt: TensorOrList, seed: Any = None) -> TensorOrList:
     """Gradient tensors of ``y`` with respect to ``wrt`` (one tensor or a list).
 
-    ``seed`` is the output gradient (a VJP); it defaults to 1 for a scalar ``y``.
+    ``seed`` is the output gradient (a VJP); it defaults to ones for a ``y`` of one element
+    (a scalar, or shape ``(1,)``, ``(1, 1)``...).
 
     >>> g = rg.Graph(); x = g.input("x")
     >>> dx = rg.grad(x * x * x, x)            # 3x²
@@ -116,10 +117,10 @@ def _seed(y: Tensor, seed: Any) -> Tensor:
     graph = y.graph
     with graph.tagging(role="seed"):
         if seed is None:
-            if y.shape != ():
+            if any(d != 1 for d in y.shape):  # a size-1 output (shape (1,), (1, 1)) is seeded with ones, as autograd does
                 raise GraphError(f"rg.grad: output {y.name!r} has shape {fmt(y.shape)}, not a scalar; pass "
                                  f"seed= with that shape (the output gradient), or reduce it first (rg.sum)", node=y.id)
-            return graph.constant(np.ones((), y.dtype), name=graph.fresh_name("dout"))
+            return graph.constant(np.ones(y.shape, y.dtype), name=graph.fresh_name("dout"))
         if not isinstance(seed, Tensor):
             seed = graph.constant(np.asarray(seed, dtype=y.dtype), name=graph.fresh_name("dout"))
     if len(seed.shape) != len(y.shape) or any(a is not None and b is not None and a != b
