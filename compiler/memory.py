@@ -27,10 +27,11 @@ an op simply ignores that entry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
+from ..ir import registry
 from ..ir.graph import Graph
 from ..ir.shapes import is_static, size
 from .plan import Plan, Program
@@ -39,24 +40,26 @@ from .plan import Plan, Program
 # of small arrays the ``del`` lines would be a third of the code CPython has to compile.
 FREE_MIN_BYTES = 1024
 
-# Ops computed elementwise by a kernel that can write into an operand's buffer.
-ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin",
-                         "cos", "tanh", "relu", "maximum", "minimum", "accumulate", "sigmoid",
-                         "tanh_grad", "sigmoid_grad"})
-# Where both operands of these die at the op, the buffer of this slot serves best: tanh_grad's factor
-# 1 - y² can be formed in y's own buffer, while writing into g's needs a temporary for it.
-PREFERRED_SLOT = {"tanh_grad": 1}
-# Ops that may write their result into any dead buffer of its shape and dtype (``out=``), and the
-# smallest buffer worth it (below, allocation is cheap and ``out=`` only adds a keyword to compile).
-REUSE_INTO = (ELEMENTWISE - {"accumulate"}) | {"matmul"}
+# What the planner knows of an op comes from its registry entry (OpDef: elementwise, fresh,
+# recomputable, inplace_slot) and, for writing into a given buffer, from the backend (``writes_into``).
+# The smallest buffer worth taking over from a dead value (below, allocation is cheap and ``out=`` only
+# adds a keyword to compile).
 REUSE_MIN_BYTES = 64 << 10
-# Ops whose result is always a new array (anything else may share memory with its operands).
-FRESH = ELEMENTWISE | {"matmul", "sum", "mean", "max", "softmax", "log_softmax", "where", "concatenate",
-                       "zeros_like", "ones_like", "onehot", "getitem_grad", "softmax_cross_entropy", "mse",
-                       "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "sign", "argmax"}
-# Cheap enough to recompute in the backward program rather than keep from the forward.
-RECOMPUTABLE = frozenset({"add", "sub", "mul", "div", "neg", "square", "abs", "relu", "maximum", "minimum",
-                          "sign", "less", "less_equal", "greater", "greater_equal", "equal", "not_equal"})
+
+WritesInto = Callable[[str], bool]  # op name -> the backend can write its result into a given buffer
+
+
+def never(op: str) -> bool:
+    """The ``writes_into`` of a backend that declares no in-place forms."""
+    return False
+
+
+def fresh_values(graph: Graph, operands_of: dict[int, list[int]]) -> set[int]:
+    """The body nodes whose value is a new array, by their op's ``fresh`` fact (OpDef): the only
+    buffers a program owns. Anything else may be (a view of) a feed, a constant or an operand."""
+    G = graph.nx
+    return {nid for nid, operands in operands_of.items()
+            if registry.get(G._node[nid]["op"]).returns_fresh(len(operands), G._node[nid]["attrs"])}
 
 
 @dataclass
@@ -92,26 +95,27 @@ def last_uses(graph: Graph, program: Program) -> dict[int, int]:
     return last
 
 
-def plan_program(graph: Graph, program: Program, inplace: bool = True) -> ProgramMemory:
-    """Liveness, frees and (when ``inplace``) in-place reuse for one scheduled program."""
-    G = graph.nx
+def plan_program(graph: Graph, program: Program, inplace: bool = True,
+                 writes_into: WritesInto = never) -> ProgramMemory:
+    """Liveness, frees and (when ``inplace``) in-place reuse for one scheduled program, writing
+    into a buffer only for ops the backend says it can (``writes_into``)."""
     last = last_uses(graph, program)
-    body_set = set(program.body)
     # Which buffers each value may share memory with (itself, or its operands' for views).
     bases: dict[int, frozenset] = {p: frozenset((p,)) for p in program.params}
     readers_of_base: dict[int, int] = {}  # buffer -> last index any value sharing it is read
     plan = ProgramMemory()
     operands_of = {nid: graph.operands(nid) for nid in program.body}  # read twice here and in _simulate
+    owned = fresh_values(graph, operands_of)  # the buffers this program may overwrite
     for i, nid in enumerate(program.body):
-        d = G._node[nid]
         operands = operands_of[nid]
-        if d["op"] in FRESH:
+        if nid in owned:
             bases[nid] = frozenset((nid,))
         else:
             bases[nid] = frozenset((nid,)).union(*(bases.get(o, frozenset((o,))) for o in operands))
         for b in bases[nid]:
             readers_of_base[b] = max(readers_of_base.get(b, -1), last.get(nid, i))
-        target = _reusable_operand(graph, nid, operands, i, last, bases, readers_of_base, body_set) if inplace else None
+        target = _reusable_operand(graph, nid, operands, i, last, bases, readers_of_base, owned,
+                                   writes_into) if inplace else None
         if target is not None:
             plan.inplace[nid] = target
             bases[nid] = bases[target]  # the result *is* that buffer now
@@ -119,9 +123,9 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True) -> Progra
                 readers_of_base[b] = max(readers_of_base.get(b, -1), last.get(nid, i))
     plan.operands = operands_of
     plan.frees = _frees(graph, program, last, {})
-    plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan, operands_of)
+    plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan, operands_of, owned)
     if inplace:
-        _reuse_dead_buffers(graph, program, plan, last, bases, readers_of_base)
+        _reuse_dead_buffers(graph, program, plan, last, bases, readers_of_base, owned, writes_into)
     return plan
 
 
@@ -147,7 +151,7 @@ def _frees(graph: Graph, program: Program, last: dict, held: dict[int, int]) -> 
 
 
 def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, last: dict, bases: dict,
-                        readers_of_base: dict) -> None:
+                        readers_of_base: dict, owned: set[int], writes_into: WritesInto) -> None:
     """Let new results take over buffers of values that died earlier (see the module docstring).
 
     A buffer is known by the value that allocated it; it is dead after the last op reading anything
@@ -158,7 +162,7 @@ def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, las
 
     def big_fresh(nid: int) -> bool:  # a new array this program allocates, worth reusing
         d = G._node[nid]
-        return (d["op"] in FRESH and len(bases[nid]) == 1 and d["shape"] != () and is_static(d["shape"])
+        return (nid in owned and len(bases[nid]) == 1 and d["shape"] != () and is_static(d["shape"])
                 and (nbytes(graph, nid) or 0) >= REUSE_MIN_BYTES and nid in bases[nid])
 
     big = [nid for nid in body if big_fresh(nid)]
@@ -179,7 +183,8 @@ def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, las
     for j, nid in enumerate(body):
         d = G._node[nid]
         dead = pool.get((d["shape"], d["dtype"]))
-        if dead and d["op"] in REUSE_INTO and nid in holder:
+        # Any new array may be computed into a dead buffer instead, if the backend can write it there.
+        if dead and nid in owned and nid in holder and writes_into(d["op"]):
             h = holder[dead.pop()]
             plan.inplace[nid] = plan.reused[nid] = h
             held[h] = j
@@ -189,7 +194,7 @@ def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, las
         return
     frees, before = plan.frees, plan.peak_bytes
     plan.frees = _frees(graph, program, last, held)
-    peak, _ = _simulate(graph, program, plan, plan.operands)
+    peak, _ = _simulate(graph, program, plan, plan.operands, owned)
     if before is not None and peak is not None and peak > before:  # holding the buffers cost more than it saved
         for nid in plan.reused:
             del plan.inplace[nid]
@@ -199,15 +204,19 @@ def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, las
 
 
 def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last: dict, bases: dict,
-                      readers_of_base: dict, body_set: set) -> Optional[int]:
-    """An operand whose buffer ``nid`` may overwrite: the operand dies here, its buffer is one fresh
-    array this program made (possibly already reused in place), nothing sharing that buffer is read
-    later, and shape (static) and dtype equal the result's."""
+                      readers_of_base: dict, owned: set[int], writes_into: WritesInto) -> Optional[int]:
+    """An operand whose buffer ``nid`` (of an elementwise op the backend can write in place) may
+    overwrite: the operand dies here, its buffer is one fresh array this program made (possibly
+    already reused in place), nothing sharing that buffer is read later, and shape (static) and
+    dtype equal the result's."""
     G = graph.nx
     d = G._node[nid]
-    if d["op"] not in ELEMENTWISE or not d["shape"] or not is_static(d["shape"]):
+    if not d["shape"] or not is_static(d["shape"]):
         return None
-    slot = PREFERRED_SLOT.get(d["op"])
+    opdef = registry.get(d["op"])
+    if not opdef.elementwise or not writes_into(d["op"]):
+        return None
+    slot = opdef.inplace_slot
     if slot is not None and slot < len(operands):  # try that operand first
         operands = [operands[slot]] + operands[:slot] + operands[slot + 1:]
     for o in operands:
@@ -215,13 +224,13 @@ def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last:
         if len(base) != 1 or od["shape"] != d["shape"] or od["dtype"] != d["dtype"] or last.get(o) != i:
             continue
         (b,) = base
-        if b in body_set and G._node[b]["op"] in FRESH and readers_of_base.get(b, -1) <= i:
+        if b in owned and readers_of_base.get(b, -1) <= i:
             return o
     return None
 
 
 def _simulate(graph: Graph, program: Program, plan: ProgramMemory,
-              operands_of: dict[int, list[int]]) -> tuple[Optional[int], int]:
+              operands_of: dict[int, list[int]], owned: set[int]) -> tuple[Optional[int], int]:
     """Walk the program counting the bytes of live *buffers* it owns (residual arguments and the
     arrays it computes; fed inputs are the caller's). A view (reshape, transpose, ...) owns no
     buffer but keeps its operand's alive; an in-place result reuses its operand's. A buffer is
@@ -247,7 +256,7 @@ def _simulate(graph: Graph, program: Program, plan: ProgramMemory,
         operands = operands_of[nid]
         if nid in plan.inplace:
             shares[nid] = shares[plan.inplace[nid]]
-        elif G._node[nid]["op"] in FRESH:
+        elif nid in owned:
             b = nbytes(graph, nid)
             unknown += b is None
             own(nid, b or 0)
@@ -276,7 +285,8 @@ def choose_residuals(graph: Graph, residuals: list[int], keep: set[int]) -> tupl
     pinned: set[int] = set()  # operands of recomputed values: they must stay available
     recomputed: list[int] = []
     for r in sorted(residuals):
-        if r in keep or r in pinned or G._node[r]["op"] not in RECOMPUTABLE:
+        op = G._node[r]["op"]
+        if r in keep or r in pinned or op == "input" or not registry.get(op).recomputable:
             continue
         ops = graph.operands(r)
         if all(o in kept or G._node[o]["op"] in ("input", "constant") for o in ops):

@@ -11,13 +11,14 @@ from ..ir.errors import GraphError
 from ..ir.gcpause import cyclic_gc_paused
 from ..ir.tensor import Tensor
 from .autodiff import grad
-from .memory import choose_residuals, place_late, plan_program
+from .memory import WritesInto, choose_residuals, never, place_late, plan_program
 from .passes import optimize as run_passes
 from .plan import Lowered, Plan, Program
 from .runtime import CompiledFunction, CompiledStep
 from .schedule import ancestors, topological
 
 _BACKENDS: dict[str, Callable[[Plan], Lowered]] = {}
+_WRITES_INTO: dict[str, WritesInto] = {}  # backend -> which ops it can write into a given buffer
 
 # value_and_grad() fuses forward and backward into one program (compiled on first use) only for
 # graphs up to this size: there the per-call overhead it saves matters; on big graphs the time is
@@ -25,9 +26,16 @@ _BACKENDS: dict[str, Callable[[Plan], Lowered]] = {}
 FUSE_MAX_NODES = 5000
 
 
-def register_backend(name: str, lower: Callable[[Plan], Lowered]) -> None:
-    """Make ``rg.compile(..., backend=name)`` lower plans with ``lower``."""
+def register_backend(name: str, lower: Callable[[Plan], Lowered], writes_into: WritesInto = never) -> None:
+    """Make ``rg.compile(..., backend=name)`` lower plans with ``lower``. ``writes_into(op)`` says
+    whether the backend can write ``op``'s result into a given buffer (``out=``); the memory plan
+    then lets it overwrite a dying operand (elementwise ops) or a dead buffer (any fresh result).
+    The default, never, keeps every result in its own new array.
+
+    >>> register_backend("numpy", lower, writes_into=kernels.writes_into)
+    """
     _BACKENDS[name] = lower
+    _WRITES_INTO[name] = writes_into
 
 
 def _lower(plan: Plan, backend: str) -> Lowered:
@@ -87,16 +95,17 @@ def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
     plan = Plan(graph, {"call": Program("call", params, body, ids)}, options={**options, "stats": stats})
-    _plan_memory(plan)
+    _plan_memory(plan, backend)
     return CompiledFunction(plan, _lower(plan, backend), rebuild)
 
 
-def _plan_memory(plan: Plan) -> None:
+def _plan_memory(plan: Plan, backend: str) -> None:
     """Liveness and frees always; writing into dying operands' buffers only when optimising, and
     not under check_finite (its error names the operands' values, which must still be there)."""
     inplace = plan.options["optimize"] and not plan.options.get("check_finite")
+    writes_into = _WRITES_INTO.get(backend, never)
     for name, program in plan.programs.items():
-        plan.memory[name] = plan_program(plan.graph, program, inplace=inplace)
+        plan.memory[name] = plan_program(plan.graph, program, inplace=inplace, writes_into=writes_into)
 
 
 def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,
@@ -139,7 +148,7 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     plan = Plan(work, {"forward": fwd, "backward": back},
                 options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
                          "single": single, "stats": stats, "recomputed": recomputed, **options})
-    _plan_memory(plan)
+    _plan_memory(plan, backend)
     step = CompiledStep(plan, _lower(plan, backend))
     if y.shape == () and len(work) <= FUSE_MAX_NODES:
         step.enable_fused(lambda: _compile_fused(graph, y, wrt, single, backend, options))

@@ -2,7 +2,8 @@
 that does not depend on where the op runs.
 
 An entry is the op's name, its arity, its attributes (with defaults and a
-normaliser), its shape/dtype rule and its VJP rule. VJP rules are written with
+normaliser), its shape/dtype rule, its VJP rule and the facts compiler passes
+need about it (``OpDef``'s docstring). VJP rules are written with
 the public op functions, so the same rule builds adjoint *nodes* on symbolic
 tensors and computes *values* on dynamic Variables. Kernels live in the
 backends, keyed by the same name.
@@ -11,7 +12,7 @@ backends, keyed by the same name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -51,7 +52,28 @@ class ShapeRuleError(Exception):
 
 @dataclass
 class OpDef:
-    """One registry entry. See the module docstring."""
+    """One registry entry. See the module docstring.
+
+    The facts passes need (the memory planner, the residual chooser) are declared here, once, so
+    no pass keeps a list of op names. Each default is the safe choice; a wrong ``True`` is a bug
+    (tests/test_op_facts.py runs every op's kernel and checks what can be checked):
+
+    * ``elementwise`` -- result element ``i`` depends only on the operands' (broadcast) elements
+      ``i``, so the result may be written into the buffer of an operand of the result's shape and
+      dtype that dies at this op (if the backend has an in-place form: its kernel table says how).
+    * ``fresh`` -- the kernel always returns a new array: never an operand, a view of one or a
+      constant it holds. Only a fresh result is a buffer the program owns and may overwrite later;
+      anything else is treated as possibly sharing its operands' memory (a feed's, a constant's).
+      A bool, or ``fresh(n_operands, attrs) -> bool`` when it depends on the node
+      (a one-operand ``accumulate`` is its operand itself).
+    * ``recomputable`` -- cheap enough (about one pass over its operands) to be recomputed in the
+      backward program rather than kept from the forward.
+    * ``inplace_slot`` -- the operand whose buffer serves best when several die at the op
+      (``tanh_grad`` forms ``1 - y²`` in ``y``'s own buffer without a temporary).
+
+    >>> register(OpDef("cube", 1, same_shape, vjp=(lambda g, out, x: g * 3.0 * x * x,),
+    ...                elementwise=True, fresh=True, recomputable=True))
+    """
 
     name: str
     arity: Optional[int]  # None: variadic (concatenate, accumulate)
@@ -61,6 +83,15 @@ class OpDef:
     normalize: Optional[Callable[..., dict]] = None  # normalize(avals, **attrs) -> attrs
     internal: bool = False  # used by VJP rules; not re-exported as rg.<name>
     doc: str = ""
+    # -- facts for the compiler's passes (see above); every default is the safe one ----------------
+    elementwise: bool = False
+    fresh: Union[bool, Callable[[int, dict], bool]] = False
+    recomputable: bool = False
+    inplace_slot: Optional[int] = None
+
+    def returns_fresh(self, n_operands: int, attrs: dict) -> bool:
+        """Whether a node of this op with ``n_operands`` operands and ``attrs`` makes a new array."""
+        return bool(self.fresh(n_operands, attrs) if callable(self.fresh) else self.fresh)
 
     def vjp_rule(self, index: int) -> Optional[VjpRule]:
         """The VJP rule for operand ``index``, or None when the op passes no gradient to it."""

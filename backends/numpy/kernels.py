@@ -215,35 +215,53 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
-# In-place forms: the op writes into ``out`` (the buffer of an operand that dies here, or of a value
-# that died earlier; the compiler's memory plan picks it). Ufunc names, so ``out=`` is NumPy's own.
+# In-place forms: how this backend writes an op's result into ``out`` (the buffer of an operand that
+# dies here, or of a value that died earlier; the compiler's memory plan picks it, from the facts the
+# registry declares: elementwise, fresh). Ufunc names, so ``out=`` is NumPy's own.
 UFUNCS = {"add": "xp.add", "sub": "xp.subtract", "mul": "xp.multiply", "div": "xp.true_divide",
           "neg": "xp.negative", "pow": "xp.power", "exp": "xp.exp", "log": "xp.log", "sqrt": "xp.sqrt",
           "square": "xp.square", "abs": "xp.absolute", "sin": "xp.sin", "cos": "xp.cos", "tanh": "xp.tanh",
           "maximum": "xp.maximum", "minimum": "xp.minimum"}
 
 
-def inplace_expression(op: str, args: list[str], attrs: dict, out: str) -> Union[str, None]:
-    """The expression computing ``op`` into the buffer ``out`` (one of ``args``), or None when
-    this backend has no in-place kernel for ``op``."""
-    if op in UFUNCS:
-        return f"{UFUNCS[op]}({', '.join(args)}, out={out})"
-    if op == "relu":
-        return f"xp.maximum({args[0]}, 0, out={out})"
-    if op == "matmul":  # ``out`` is a dead buffer of the result's shape, never an operand
-        return f"xp.matmul({args[0]}, {args[1]}, out={out})"
-    if op == "sigmoid":
-        return f"sigmoid({args[0]}, out={out})"
-    if op in ("tanh_grad", "sigmoid_grad"):  # ``out`` may be either operand
-        return f"{op}({args[0]}, {args[1]}, out={out})"
-    if op == "accumulate" and args.count(out) == 1:  # start from the buffer: it is read before it is overwritten
+def _accumulate_into(args: list[str], attrs: dict, out: str) -> Union[str, None]:
+    """The sum into ``out``: a dying operand's buffer (the sum starts from it, so it is read before it is
+    overwritten) or a dead buffer of the result's shape."""
+    if args.count(out) > 1 or (out not in args and len(args) < 2):
+        return None
+    if out in args:
         rest = list(args)
         rest.remove(out)
         text = out
-        for a in rest:
-            text = f"xp.add({text}, {a}, out={out})"
-        return text
-    return None
+    else:
+        text, rest = f"xp.add({args[0]}, {args[1]}, out={out})", args[2:]
+    for a in rest:
+        text = f"xp.add({text}, {a}, out={out})"
+    return text
+
+
+InplaceForm = Callable[[list, dict, str], Union[str, None]]
+INPLACE: dict[str, InplaceForm] = {
+    **{op: (lambda ufunc: lambda a, k, out: f"{ufunc}({', '.join(a)}, out={out})")(ufunc) for op, ufunc in UFUNCS.items()},
+    "relu": lambda a, k, out: f"xp.maximum({a[0]}, 0, out={out})",
+    "matmul": lambda a, k, out: f"xp.matmul({a[0]}, {a[1]}, out={out})",  # ``out`` is a dead buffer, never an operand
+    "sigmoid": lambda a, k, out: f"sigmoid({a[0]}, out={out})",
+    "tanh_grad": lambda a, k, out: f"tanh_grad({a[0]}, {a[1]}, out={out})",  # ``out`` may be either operand
+    "sigmoid_grad": lambda a, k, out: f"sigmoid_grad({a[0]}, {a[1]}, out={out})",
+    "accumulate": _accumulate_into,
+}
+
+
+def writes_into(op: str) -> bool:
+    """Whether this backend can write ``op``'s result into a given buffer (the memory plan asks)."""
+    return op in INPLACE
+
+
+def inplace_expression(op: str, args: list[str], attrs: dict, out: str) -> Union[str, None]:
+    """The expression computing ``op`` into the buffer ``out`` (one of ``args``), or None when
+    this backend has no in-place kernel for ``op``."""
+    form = INPLACE.get(op)
+    return form(args, attrs, out) if form is not None else None
 
 
 def expression(op: str, args: list[str], attrs: dict) -> str:

@@ -16,40 +16,46 @@ __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "squa
            "less", "less_equal", "greater", "greater_equal", "equal", "not_equal"]
 
 
-def _op(name: str, arity: int, infer: Any, vjp: Any = None, doc: str = "") -> None:
-    register(OpDef(name, arity, infer, vjp=vjp, doc=doc))
+# Facts for the compiler's passes (OpDef's docstring): every op here computes elementwise and, but for
+# stop_gradient (its operand itself), returns a new array; the cheapest are recomputed rather than kept.
+FRESH = {"elementwise": True, "fresh": True}
+CHEAP = {**FRESH, "recomputable": True}
+
+
+def _op(name: str, arity: int, infer: Any, vjp: Any = None, doc: str = "", **facts: Any) -> None:
+    register(OpDef(name, arity, infer, vjp=vjp, doc=doc, **facts))
 
 
 # -- arithmetic ----------------------------------------------------------------------------
 _op("add", 2, R.elementwise, (lambda g, out, x, y: g,
-                              lambda g, out, x, y: g))
+                              lambda g, out, x, y: g), **CHEAP)
 _op("sub", 2, R.elementwise, (lambda g, out, x, y: g,
-                              lambda g, out, x, y: -g))
+                              lambda g, out, x, y: -g), **CHEAP)
 _op("mul", 2, R.elementwise, (lambda g, out, x, y: g * y,
-                              lambda g, out, x, y: g * x))
+                              lambda g, out, x, y: g * x), **CHEAP)
 _op("div", 2, R.true_divide, (lambda g, out, x, y: g / y,
-                              lambda g, out, x, y: -g * out / y))          # d(x/y)/dy = -x/y² = -out/y
-_op("neg", 1, R.same, (lambda g, out, x: -g,))
+                              lambda g, out, x, y: -g * out / y), **CHEAP)          # d(x/y)/dy = -x/y² = -out/y
+_op("neg", 1, R.same, (lambda g, out, x: -g,), **CHEAP)
 _op("pow", 2, R.elementwise, (lambda g, out, x, y: g * y * x ** (y - 1),
-                              lambda g, out, x, y: g * out * log(x)))    # only built when y needs a gradient
+                              lambda g, out, x, y: g * out * log(x)), **FRESH)    # only built when y needs a gradient
 
 # -- transcendental and friends --------------------------------------------------------------
-_op("exp", 1, R.to_float, (lambda g, out, x: g * out,))
-_op("log", 1, R.to_float, (lambda g, out, x: g / x,))
-_op("sqrt", 1, R.to_float, (lambda g, out, x: g / (out * 2),))
-_op("square", 1, R.same, (lambda g, out, x: g * (x * 2),))
-_op("abs", 1, R.same, (lambda g, out, x: g * sign(x),))                    # abs'(0) = sign(0) = 0
-_op("sin", 1, R.to_float, (lambda g, out, x: g * cos(x),))
-_op("cos", 1, R.to_float, (lambda g, out, x: -g * sin(x),))
-_op("tanh", 1, R.to_float, (lambda g, out, x: tanh_grad(g, out),))       # g * (1 - out²), one op
-_op("sigmoid", 1, R.to_float, (lambda g, out, x: sigmoid_grad(g, out),))  # g * out * (1 - out), one op
-_op("relu", 1, R.same, (lambda g, out, x: where(x > 0, g, 0),))           # relu'(0) = 0
+_op("exp", 1, R.to_float, (lambda g, out, x: g * out,), **FRESH)
+_op("log", 1, R.to_float, (lambda g, out, x: g / x,), **FRESH)
+_op("sqrt", 1, R.to_float, (lambda g, out, x: g / (out * 2),), **FRESH)
+_op("square", 1, R.same, (lambda g, out, x: g * (x * 2),), **CHEAP)
+_op("abs", 1, R.same, (lambda g, out, x: g * sign(x),), **CHEAP)                    # abs'(0) = sign(0) = 0
+_op("sin", 1, R.to_float, (lambda g, out, x: g * cos(x),), **FRESH)
+_op("cos", 1, R.to_float, (lambda g, out, x: -g * sin(x),), **FRESH)
+_op("tanh", 1, R.to_float, (lambda g, out, x: tanh_grad(g, out),), **FRESH)       # g * (1 - out²), one op
+_op("sigmoid", 1, R.to_float, (lambda g, out, x: sigmoid_grad(g, out),), **FRESH)  # g * out * (1 - out), one op
+_op("relu", 1, R.same, (lambda g, out, x: where(x > 0, g, 0),), **CHEAP)           # relu'(0) = 0
 
 # -- selection: ties share the gradient equally ------------------------------------------------
 _op("maximum", 2, R.elementwise, (lambda g, out, x, y: where(x > y, g, where(equal(x, y), g * 0.5, 0)),
-                                  lambda g, out, x, y: where(y > x, g, where(equal(x, y), g * 0.5, 0))))
+                                  lambda g, out, x, y: where(y > x, g, where(equal(x, y), g * 0.5, 0))), **CHEAP)
 _op("minimum", 2, R.elementwise, (lambda g, out, x, y: where(x < y, g, where(equal(x, y), g * 0.5, 0)),
-                                  lambda g, out, x, y: where(y < x, g, where(equal(x, y), g * 0.5, 0))))
+                                  lambda g, out, x, y: where(y < x, g, where(equal(x, y), g * 0.5, 0))), **CHEAP)
 
 
 def _where_rule(c: Any, x: Any, y: Any) -> tuple:
@@ -58,13 +64,14 @@ def _where_rule(c: Any, x: Any, y: Any) -> tuple:
 
 _op("where", 3, _where_rule, (None,
                               lambda g, out, c, x, y: where(c, g, 0),
-                              lambda g, out, c, x, y: where(c, 0, g)))
+                              lambda g, out, c, x, y: where(c, 0, g)), **FRESH)
 
 # -- no gradient (documented zero) ---------------------------------------------------------------
-_op("sign", 1, R.same, doc="sign(x): -1, 0 or 1; zero gradient.")
-_op("stop_gradient", 1, R.same, doc="x unchanged in the forward pass; no gradient flows through it.")
+_op("sign", 1, R.same, doc="sign(x): -1, 0 or 1; zero gradient.", **CHEAP)
+_op("stop_gradient", 1, R.same, doc="x unchanged in the forward pass; no gradient flows through it.",
+    elementwise=True)  # not fresh: its kernel returns the operand itself
 for _name in ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"):
-    _op(_name, 2, R.compare, doc=f"{_name}(x, y) elementwise, as bool; zero gradient.")
+    _op(_name, 2, R.compare, doc=f"{_name}(x, y) elementwise, as bool; zero gradient.", **CHEAP)
 
 
 # -- public functions -----------------------------------------------------------------------------

@@ -44,10 +44,12 @@ def _size_of_rule(x: Aval, axis: Any = None, keepdims: bool = False) -> tuple:
 
 
 register(OpDef("size_of", 1, _size_of_rule, attrs={"axis": None, "keepdims": False}, normalize=axis_attrs,
-               internal=True, doc="Number of elements of x over `axis`, as a float scalar (for means)."))
+               internal=True, doc="Number of elements of x over `axis`, as a float scalar (for means).", fresh=True))
 
-register(OpDef("zeros_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Zeros of x's shape and dtype."))
-register(OpDef("ones_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Ones of x's shape and dtype."))
+register(OpDef("zeros_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Zeros of x's shape and dtype.",
+               fresh=True))
+register(OpDef("ones_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Ones of x's shape and dtype.",
+               fresh=True))
 
 
 def _cast_attrs(avals: list, dtype: Any) -> dict:
@@ -56,7 +58,8 @@ def _cast_attrs(avals: list, dtype: Any) -> dict:
 
 register(OpDef("cast", 1, lambda x, dtype: (x.shape, np.dtype(dtype)), attrs={"dtype": "float64"},
                normalize=_cast_attrs, internal=True, doc="x converted to `dtype`.",
-               vjp=(lambda g, out, x, dtype: cast(g, x.dtype),)))
+               vjp=(lambda g, out, x, dtype: cast(g, x.dtype),),
+               elementwise=True))  # not fresh: a cast to the operand's own dtype returns the operand
 
 
 def _onehot_rule(labels: Aval, ref: Aval) -> tuple:
@@ -64,7 +67,8 @@ def _onehot_rule(labels: Aval, ref: Aval) -> tuple:
 
 
 register(OpDef("onehot", 2, _onehot_rule, internal=True,
-               doc="One-hot rows for integer labels, with ref's last size as the number of classes and ref's dtype."))
+               doc="One-hot rows for integer labels, with ref's last size as the number of classes and ref's dtype.",
+               fresh=True))
 
 
 def _getitem_grad_attrs(avals: list, index: Any = ()) -> dict:
@@ -77,7 +81,8 @@ def _getitem_grad_attrs(avals: list, index: Any = ()) -> dict:
 register(OpDef("getitem_grad", 2, lambda g, x, index: (x.shape, g.dtype), attrs={"index": ()}, internal=True,
                normalize=_getitem_grad_attrs,
                doc="Zeros shaped like x with g written at x[index]: the adjoint of basic slicing.",
-               vjp=(lambda gg, out, g, x, index: apply("getitem", gg, index=index), None)))
+               vjp=(lambda gg, out, g, x, index: apply("getitem", gg, index=index), None),
+               fresh=True))
 
 
 def _concat_part_rule(g: Aval, *xs: Aval, part: int, axis: int) -> tuple:
@@ -106,7 +111,8 @@ register(OpDef("concat_part", None, _concat_part_rule, attrs={"part": 0, "axis":
 
 register(OpDef("accumulate", None, lambda *xs: (broadcast_shape(list(xs)), promote(*xs)), internal=True,
                doc="The sum of a tensor's gradient contributions (drawn as one node, so fan-out is visible).",
-               vjp=lambda g, out, *xs, index: g))
+               vjp=lambda g, out, *xs, index: g,
+               elementwise=True, fresh=lambda n_operands, attrs: n_operands > 1))  # one operand: the operand itself
 
 
 # The VJPs of tanh and sigmoid as single ops, read from the forward result y (as TensorFlow's TanhGrad
@@ -114,12 +120,14 @@ register(OpDef("accumulate", None, lambda *xs: (broadcast_shape(list(xs)), promo
 register(OpDef("tanh_grad", 2, lambda g, y: (broadcast_shape([g, y]), promote(g, y)), internal=True,
                doc="g * (1 - y²): the gradient through y = tanh(x).",
                vjp=(lambda dz, out, g, y: tanh_grad(dz, y),
-                    lambda dz, out, g, y: dz * g * y * -2.0)))
+                    lambda dz, out, g, y: dz * g * y * -2.0),
+               elementwise=True, fresh=True, inplace_slot=1))  # 1 - y² formed in y's buffer: no temporary
 
 register(OpDef("sigmoid_grad", 2, lambda g, y: (broadcast_shape([g, y]), promote(g, y)), internal=True,
                doc="g * y * (1 - y): the gradient through y = sigmoid(x).",
                vjp=(lambda dz, out, g, y: sigmoid_grad(dz, y),
-                    lambda dz, out, g, y: dz * g * (1 - y * 2.0))))
+                    lambda dz, out, g, y: dz * g * (1 - y * 2.0)),
+               elementwise=True, fresh=True))
 
 
 # -- functions -------------------------------------------------------------------------

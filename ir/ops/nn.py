@@ -25,9 +25,9 @@ def _softmax_attrs(avals: list, axis: Any = -1) -> dict:
 
 
 register(OpDef("softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_softmax_attrs,
-               vjp=(lambda g, out, x, axis: out * (g - apply("sum", g * out, axis=axis, keepdims=True)),)))
+               vjp=(lambda g, out, x, axis: out * (g - apply("sum", g * out, axis=axis, keepdims=True)),), fresh=True))
 register(OpDef("log_softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_softmax_attrs,
-               vjp=(lambda g, out, x, axis: g - exp(out) * apply("sum", g, axis=axis, keepdims=True),)))
+               vjp=(lambda g, out, x, axis: g - exp(out) * apply("sum", g, axis=axis, keepdims=True),), fresh=True))
 
 
 def _sce_rule(logits: Aval, labels: Aval) -> tuple:
@@ -65,7 +65,7 @@ register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
     lambda g, out, x, t: (apply("softmax", x) - _target(t, x)) * (g / _batch_count(x)),
     # d/dlabels (probabilities only) = -log_softmax / N
     lambda g, out, x, t: None if t.dtype.kind in "iu" else -apply("log_softmax", x) * (g / _batch_count(x)),
-)))
+), fresh=True))
 
 
 # softmax_cross_entropy(x, t) = nll(log_softmax(x), t). The compiler's simplifier computes it so when the
@@ -73,7 +73,8 @@ register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
 register(OpDef("nll", 2, _sce_rule, internal=True,
                doc="Mean over the batch of -log p of the labels, from log-probabilities logp (int or probability labels).",
                vjp=(lambda g, out, logp, t: -_target(t, logp) * (g / _batch_count(logp)),
-                    lambda g, out, logp, t: None if t.dtype.kind in "iu" else -logp * (g / _batch_count(logp)))))
+                    lambda g, out, logp, t: None if t.dtype.kind in "iu" else -logp * (g / _batch_count(logp))),
+               fresh=True))
 
 
 def _mse_rule(a: Aval, b: Aval) -> tuple:
@@ -89,7 +90,7 @@ def _mse_count(a: Any, b: Any) -> Any:
 register(OpDef("mse", 2, _mse_rule, vjp=(
     lambda g, out, a, b: (a - b) * (g * 2 / _mse_count(a, b)),
     lambda g, out, a, b: (b - a) * (g * 2 / _mse_count(a, b)),
-)))
+), fresh=True))
 
 
 def softmax(x: Any, axis: int = -1) -> Any:

@@ -64,10 +64,10 @@ def _max_vjp(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 _axis_attrs = {"axis": None, "keepdims": False}
 register(OpDef("sum", 1, _reduce_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
-               vjp=(lambda g, out, x, axis, keepdims: spread(g, x, axis, keepdims),)))
+               vjp=(lambda g, out, x, axis, keepdims: spread(g, x, axis, keepdims),), fresh=True))
 register(OpDef("mean", 1, _mean_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
-               vjp=(lambda g, out, x, axis, keepdims: spread(g / _count(x, axis), x, axis, keepdims),)))
-register(OpDef("max", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,)))
+               vjp=(lambda g, out, x, axis, keepdims: spread(g / _count(x, axis), x, axis, keepdims),), fresh=True))
+register(OpDef("max", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True))
 
 
 def _argmax_attrs(avals: list, axis: Any = None, keepdims: bool = False) -> dict:
@@ -78,7 +78,7 @@ def _argmax_attrs(avals: list, axis: Any = None, keepdims: bool = False) -> dict
 
 
 register(OpDef("argmax", 1, lambda x, axis, keepdims: (R.reduced_shape(x.shape, axis, keepdims), np.dtype(np.int64)),
-               attrs=_axis_attrs, normalize=_argmax_attrs, doc="Index of the maximum; zero gradient."))
+               attrs=_axis_attrs, normalize=_argmax_attrs, doc="Index of the maximum; zero gradient.", fresh=True))
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001

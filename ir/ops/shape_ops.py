@@ -68,7 +68,7 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return squeeze(db, -1) if b.ndim == 1 else db
 
 
-register(OpDef("matmul", 2, _matmul_rule, vjp=(_matmul_vjp_a, _matmul_vjp_b)))
+register(OpDef("matmul", 2, _matmul_rule, vjp=(_matmul_vjp_a, _matmul_vjp_b), fresh=True))
 
 
 # -- transpose ------------------------------------------------------------------------------
@@ -177,7 +177,8 @@ def _concat_vjp(g: Any, out: Any, *xs: Any, index: int, axis: int) -> Any:
     return getitem(g, (slice(None),) * axis + (slice(start, start + sizes[index]),))
 
 
-register(OpDef("concatenate", None, _concat_rule, attrs={"axis": 0}, normalize=_concat_attrs, vjp=_concat_vjp))
+register(OpDef("concatenate", None, _concat_rule, attrs={"axis": 0}, normalize=_concat_attrs, vjp=_concat_vjp,
+               fresh=True))
 
 
 # -- getitem (basic slicing) ----------------------------------------------------------------

@@ -1,0 +1,178 @@
+"""The facts passes need about each op are declared on its registry entry (OpDef: elementwise, fresh,
+recomputable, inplace_slot), and they are true of its kernel. The test walks the whole registry: every
+op must be exercised by the op table (or the extra cases below), and on every node of those graphs
+(their gradients included) the NumPy kernel is run to check
+
+* fresh -- the result is a new array: not an operand, sharing no memory with one;
+* elementwise -- the result has the broadcast shape of the operands, and where the backend has an
+  in-place form, writing into a copy of an operand of the result's shape and dtype (or into a dead
+  buffer, for any fresh result) gives the same values;
+* an in-place form the backend has is usable: its op is declared elementwise or fresh;
+* inplace_slot names an operand of an elementwise op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import revgraph as rg
+from revgraph.backends.numpy import kernels
+from revgraph.ir import registry
+from revgraph.ir.ops import internal
+from revgraph.ir.shapes import broadcast
+
+from optable import OP_CASES, ZERO_GRAD_CASES, sample
+
+# Ops the table reaches only in corners: a one-operand accumulate and a cast to the operand's own dtype
+# (both return the operand itself), run-time shape ops (sizes declared None) and the rest of the internals.
+EXTRA_CASES = [
+    ("accumulate_one", lambda x: internal.accumulate(x), [((2, 3), "any")]),
+    ("accumulate_three", lambda x, y: internal.accumulate(x, y, x * 2.0), [((2, 3), "any"), ((3,), "any")]),
+    ("cast_same", lambda x: internal.cast(x, np.float64), [((2, 3), "any")]),
+    ("cast_other", lambda x: internal.cast(x, np.float32), [((2, 3), "any")]),
+    ("like_ops", lambda x, y: internal.sum_to_like(internal.broadcast_like(x, y), x)
+     + internal.reshape_like(internal.ones_like(x) + internal.zeros_like(x), x), [((3, 1), "any"), ((2, 3, 4), "any")]),
+    ("sum_to_like_same", lambda x: internal.sum_to_like(x, x), [((2, 3), "any")]),
+    ("size_of", lambda x: x / internal.size_of(x, (0,)), [((2, 3), "any")]),
+    ("stop_gradient", lambda x: rg.stop_gradient(x) * x, [((2, 3), "any")]),
+    ("comparisons", lambda x, y: sum(rg.where(cmp(x, y), x, y) for cmp in (rg.greater_equal, rg.less_equal, rg.equal,
+                                                                         rg.not_equal, rg.greater, rg.less)),
+     [((2, 3), "any"), ((3,), "any")]),
+    ("argmax", lambda x: rg.argmax(x, axis=1) * 1.0, [((2, 3), "any")]),
+    ("sum_empty_axes", lambda x: rg.sum(x, axis=()) + rg.mean(x, axis=()) + rg.max(x, axis=()), [((2, 3), "any")]),
+    ("concatenate_one", lambda x: rg.concatenate([x]), [((2, 3), "any")]),
+]
+
+
+def _build(fn, specs, unknown: bool):
+    g = rg.Graph()
+    xs = [g.input(f"x{i}", tuple(None for _ in s) if unknown else s) for i, (s, _) in enumerate(specs)]
+    out = fn(*xs)
+    if out.dtype.kind == "f":
+        rg.grad(rg.sum(out * out), xs)  # the adjoint nodes join the graph: internal ops get exercised
+    return g, xs
+
+
+def _nodes():
+    """(case id, graph, node id, operand values, result) for every op node of every case."""
+    rng = np.random.default_rng(0)
+    cases = [*OP_CASES, *((cid, fn, [((2, 3), "nonzero")]) for cid, fn in ZERO_GRAD_CASES), *EXTRA_CASES]
+    for cid, fn, specs in cases:
+        for unknown in (False, True):
+            try:
+                g, xs = _build(fn, specs, unknown)
+            except rg.GraphError:
+                continue  # a case that needs static sizes
+            values = {x.id: sample(s, dom, rng) for x, (s, dom) in zip(xs, specs)}
+            G = g.nx
+            for nid in sorted(G.nodes):  # ids follow creation, so operands come first
+                d = G.nodes[nid]
+                if d["op"] in ("input", "constant"):
+                    values.setdefault(nid, d.get("value"))
+                    continue
+                args = [values[o] for o in g.operands(nid)]
+                values[nid] = kernels.evaluate(d["op"], args, d["attrs"])
+                yield cid, g, nid, args, values[nid]
+
+
+NODES = list(_nodes())
+
+
+def test_every_registered_op_is_exercised():
+    seen = {g.nx.nodes[nid]["op"] for _, g, nid, _, _ in NODES}
+    missing = sorted(set(registry.all_ops()) - seen)
+    assert not missing, f"ops with no row in tests/optable.py (or EXTRA_CASES here): {missing}"
+
+
+def test_declared_facts_are_well_formed():
+    for name, op in registry.all_ops().items():
+        assert isinstance(op.elementwise, bool) and isinstance(op.recomputable, bool), name
+        assert isinstance(op.fresh, bool) or callable(op.fresh), name
+        if op.inplace_slot is not None:
+            assert op.elementwise, f"{name}: inplace_slot is only read for elementwise ops"
+            assert op.arity is None or 0 <= op.inplace_slot < op.arity, f"{name}: inplace_slot names no operand"
+
+
+def test_every_inplace_form_of_the_backend_is_reachable():
+    for name in kernels.INPLACE:
+        op = registry.get(name)
+        assert op.elementwise or op.fresh, (f"the numpy backend can write {name!r} in place, but the registry "
+                                            "declares it neither elementwise nor fresh, so the planner never will")
+
+
+def _shares(result, operand) -> bool:
+    if result is operand:
+        return True
+    return isinstance(result, np.ndarray) and isinstance(operand, np.ndarray) and np.shares_memory(result, operand)
+
+
+def test_fresh_ops_return_new_arrays():
+    checked = 0
+    for cid, g, nid, args, result in NODES:
+        d = g.nx.nodes[nid]
+        if registry.get(d["op"]).returns_fresh(len(args), d["attrs"]):
+            checked += 1
+            for a in args:
+                assert not _shares(result, a), (f"{d['op']} is declared fresh, but its kernel returned (a view of) "
+                                                f"an operand in case {cid!r}: declare fresh=False")
+    assert checked > 100
+
+
+def test_the_fresh_check_catches_an_aliasing_op():
+    """The one-operand accumulate returns its operand: declared fresh, the check above would fail."""
+    acc = [(args, result) for cid, g, nid, args, result in NODES if cid == "accumulate_one"
+           and g.nx.nodes[nid]["op"] == "accumulate" and len(args) == 1]
+    assert acc and all(_shares(result, args[0]) for args, result in acc)
+    assert not registry.get("accumulate").returns_fresh(1, {})
+    assert registry.get("accumulate").returns_fresh(2, {})
+
+
+def _run_inplace(op: str, args: list, attrs: dict, out_index: int, out=None):
+    """The backend's in-place form of ``op``, writing into a copy of operand ``out_index`` (or into ``out``)."""
+    names = [f"a{i}" for i in range(len(args))]
+    target = names[out_index] if out is None else "buf"
+    text = kernels.inplace_expression(op, names, attrs, target)
+    if text is None:
+        return None
+    ns = kernels.namespace()
+    exec(f"def k({', '.join(names)}, buf=None):\n    return {text}\n", ns)
+    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    return ns["k"](*copies, buf=out)
+
+
+def test_elementwise_ops_and_their_inplace_forms():
+    written = 0
+    for cid, g, nid, args, result in NODES:
+        d = g.nx.nodes[nid]
+        op = registry.get(d["op"])
+        if op.elementwise:
+            shapes = [np.shape(a) for a in args]
+            assert np.shape(result) == broadcast(shapes), f"{d['op']} is declared elementwise ({cid})"
+        if not kernels.writes_into(d["op"]) or not isinstance(result, np.ndarray) or result.ndim == 0:
+            continue
+        if op.elementwise:
+            for i, a in enumerate(args):
+                if isinstance(a, np.ndarray) and a.shape == result.shape and a.dtype == result.dtype:
+                    got = _run_inplace(d["op"], args, d["attrs"], i)
+                    if got is not None:
+                        written += 1
+                        np.testing.assert_allclose(got, result, rtol=1e-12, err_msg=f"{d['op']} in place ({cid})")
+        if op.returns_fresh(len(args), d["attrs"]):
+            got = _run_inplace(d["op"], args, d["attrs"], 0, out=np.empty_like(result))
+            if got is not None:
+                written += 1
+                np.testing.assert_allclose(got, result, rtol=1e-12, err_msg=f"{d['op']} into a dead buffer ({cid})")
+    assert written > 50
+
+
+@pytest.mark.parametrize("name", ["reshape", "transpose", "getitem", "broadcast_to", "squeeze", "expand_dims",
+                                  "stop_gradient", "cast", "sum_to_like", "broadcast_like", "reshape_like",
+                                  "concat_part"])
+def test_views_and_aliases_are_not_fresh(name):
+    assert not registry.get(name).returns_fresh(1, {}) and not registry.get(name).returns_fresh(2, {})
+
+
+def test_defaults_are_the_safe_choice():
+    op = registry.OpDef("no_facts", 1, lambda x: (x.shape, x.dtype))
+    assert (op.elementwise, op.returns_fresh(1, {}), op.recomputable, op.inplace_slot) == (False, False, False, None)
