@@ -83,16 +83,27 @@ def _backward(graph: Any, relevant: set[int], contributions: dict, record: dict)
         opdef = get(data["op"])
         operands = [Tensor(graph, o) for o in graph.operands(n)]
         out = Tensor(graph, n)
-        for i, x in enumerate(operands):
-            rule = opdef.vjp_rule(i) if x.id in relevant else None
-            if rule is None:
-                continue
-            gx = rule(total, out, *operands, **data["attrs"])
-            if gx is not None:
-                gx = unbroadcast(gx, x)
-                record["edges"][(x.id, n, i)] = gx.id
-                contributions[x.id].append(gx)
+        if "scope" in data:  # its gradient nodes join the forward node's name scope (pictures group them)
+            with graph.tagging(scope=data["scope"]):
+                _push(graph, n, opdef, operands, out, total, relevant, contributions, record)
+        else:
+            _push(graph, n, opdef, operands, out, total, relevant, contributions, record)
     return totals
+
+
+def _push(graph: Any, n: int, opdef: Any, operands: list, out: Tensor, total: Tensor, relevant: set[int],
+          contributions: dict, record: dict) -> None:
+    """Apply node ``n``'s VJP rules to its total gradient: one contribution per operand needing one."""
+    attrs = graph.nx.nodes[n]["attrs"]
+    for i, x in enumerate(operands):
+        rule = opdef.vjp_rule(i) if x.id in relevant else None
+        if rule is None:
+            continue
+        gx = rule(total, out, *operands, **attrs)
+        if gx is not None:
+            gx = unbroadcast(gx, x)
+            record["edges"][(x.id, n, i)] = gx.id
+            contributions[x.id].append(gx)
 
 
 def _check(y: Any, wrts: list) -> Any:

@@ -228,6 +228,22 @@ class Graph:
         finally:
             self._tags = saved
 
+    @contextlib.contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """Nodes made inside the block belong to the name scope ``name`` (nested scopes join with ``/``):
+        every picture groups them in one labelled cluster, and summaries of big graphs collapse each
+        scope into one box. The scope is saved with the node; the adjoint pass puts each gradient
+        node in the scope of the forward node it differentiates.
+
+        >>> with g.scope("layer1"):
+        ...     h = rg.tanh(x @ W1 + b1)
+        """
+        if not isinstance(name, str) or not name:
+            raise GraphError(f"scope name {name!r} must be a non-empty string")
+        outer = self._tags.get("scope")
+        with self.tagging(scope=f"{outer}/{name}" if outer else name):
+            yield
+
     # -- reading -------------------------------------------------------------------
     def node(self, nid: int) -> dict:
         """The data dict of node ``nid``."""

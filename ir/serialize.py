@@ -96,6 +96,8 @@ def _encode_node(graph: Graph, nid: int) -> dict:
         out["role"] = d["role"]
     if "grad_of" in d:
         out["grad_of"] = list(d["grad_of"])
+    if d.get("scope"):
+        out["scope"] = d["scope"]
     if d["op"] == "constant":
         out["weak"] = bool(d.get("weak"))
         out["value"] = encode_constant(d["value"])

@@ -34,7 +34,8 @@ FORMAT = "revgraph.graph"
 VERSION = 1
 DEFAULT_LIMITS = {"max_nodes": 100_000, "max_edges": 1_000_000, "max_constant_bytes": 256 << 20,
                   "max_file_bytes": 512 << 20}
-NODE_KEYS = frozenset({"op", "name", "shape", "dtype", "attrs", "value", "weak", "adjoint", "role", "grad_of"})
+NODE_KEYS = frozenset({"op", "name", "shape", "dtype", "attrs", "value", "weak", "adjoint", "role", "grad_of",
+                       "scope"})
 TOP_KEYS = frozenset({"format", "version", "name", "next_id", "counters", "outputs", "wrt", "graph"})
 MAX_INT = 2 ** 63 - 1  # sizes, ids and attribute ints must fit in int64
 MAX_NDIM = 64  # NumPy's limit
@@ -183,7 +184,7 @@ def _node_record(i: int, rec: Any, budget: list) -> tuple[int, dict]:
     op = rec.get("op")
     is_const = op == "constant"
     required = {"id", "op", "name", "shape", "dtype", "attrs", "adjoint"} | ({"value", "weak"} if is_const else set())
-    allowed = required | {"role", "grad_of"}
+    allowed = required | {"role", "grad_of", "scope"}
     _exact_keys(rec, frozenset(allowed), where, required, nid)
     if not isinstance(op, str) or len(op) > 64:
         raise _err(where, "op", f"{_short(op)} is not an op name", nid)
@@ -205,6 +206,11 @@ def _node_record(i: int, rec: Any, budget: list) -> tuple[int, dict]:
         if role is not None and not isinstance(role, str):
             raise _err(where, "role", f"{_short(role)} is not null or a string", nid)
         data["role"] = role
+    if "scope" in rec:  # the name scope a node was made in (``with g.scope(...)``): any non-empty string
+        scope = _typed(rec, "scope", str, "a string (the name scope)", where, nid)
+        if not scope:
+            raise _err(where, "scope", "is empty (a node outside every scope has no scope key)", nid)
+        data["scope"] = scope
     if "grad_of" in rec:
         grad_of = _typed(rec, "grad_of", list, "a list of node ids", where, nid)
         data["grad_of"] = [_bounded_int(g, where, "grad_of", node=nid) for g in grad_of]

@@ -32,9 +32,10 @@ def parse(text: str, cls: str) -> list[Item]:
         if g.get("class") != cls:
             continue
         title = g.find("s:title", NS).text
-        shapes = [e for e in g if e.tag.split("}")[1] in ("path", "ellipse", "polygon")]
+        # (a node with a tooltip wraps its shapes and text in <g><a>: look at descendants)
+        shapes = [e for e in g.iter() if e.tag.split("}")[1] in ("path", "ellipse", "polygon")]
         first = shapes[0] if shapes else None
-        items.append(Item(title=title, texts=[t.text or "" for t in g.findall("s:text", NS)],
+        items.append(Item(title=title, texts=[t.text or "" for t in g.iter("{http://www.w3.org/2000/svg}text")],
                           stroke=first.get("stroke", "") if first is not None else "",
                           dashed=first is not None and first.get("stroke-dasharray") is not None,
                           stroke_width=first.get("stroke-width", "1") if first is not None else ""))

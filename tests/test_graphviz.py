@@ -3,6 +3,7 @@ textbook figure, highlighting, notebooks and rendering to files."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import revgraph as rg
@@ -135,7 +136,9 @@ def test_mlp_renders_every_view(mlp, which, values):
         assert len([e for e in es if e.stroke == RED]) == (10 if values else 0)
     else:
         adjoint = {n for n in G if G.nodes[n]["adjoint"] == 1}
-        adj_edges = [(u, v) for u, v in G.edges() if u in adjoint and v in adjoint]
+        small = {n for n in G if G.nodes[n]["op"] == "constant" and np.prod(G.nodes[n]["shape"]) <= 6}
+        adj_edges = [(u, v) for u, v in G.edges() if u in adjoint and v in adjoint and u not in small]  # small
+        # constants are written inside the node reading them, not drawn
         reads = [(u, v) for u, v in G.edges()
                  if v in adjoint and G.nodes[u]["adjoint"] == 0 and G.nodes[u]["op"] != "constant"]
         assert len([e for e in es if e.stroke == RED]) == len(adj_edges) > 20
@@ -277,7 +280,7 @@ def test_joint_view_puts_each_gradient_under_its_forward_node(apple_orange):
     x, y = {}, {}
     for g in root.iter("{http://www.w3.org/2000/svg}g"):
         if g.get("class") == "node":
-            text = g.find("{http://www.w3.org/2000/svg}text")  # centred: its x is the node's centre
+            text = next(g.iter("{http://www.w3.org/2000/svg}text"))  # centred: its x is the node's centre
             title = g.find("{http://www.w3.org/2000/svg}title").text
             x[title], y[title] = float(text.get("x")), float(text.get("y"))
     assert x["n9"] == pytest.approx(x["n8"])  # the seed under price

@@ -41,6 +41,8 @@ def test_hostile_names_render_intact(which):
     forward = {n for n in G if G.nodes[n]["adjoint"] == 0}
     adjoint = set(G) - forward
     want = {"forward": forward, "joint": set(G), "adjoint": adjoint | {u for n in adjoint for u in G.pred[n]}}
+    small = {n for n in G if G.nodes[n]["op"] == "constant" and G.nodes[n]["shape"] == ()}  # written in their readers
+    want = {k: v - small for k, v in want.items()}
     assert {int(n[1:]) for n in ns if n.startswith("n")} == want[which]
     assert all(e.title.split("->")[0] in ns and e.title.split("->")[1] in ns for e in edges(text))
     lines = all_text(text)
@@ -50,7 +52,7 @@ def test_hostile_names_render_intact(which):
             assert ns[f"n{x.id}"].texts == [name]
         for i in range(len(HOSTILE) - 1):
             assert f"op {i} {HOSTILE[i]}" in lines
-        assert ns[f"n{out.id}"].texts == ["×", "line one", "line two"]  # a newline is a line break
+        assert ns[f"n{out.id}"].texts == ["× 2", "line one", "line two"]  # a newline is a line break; 2 inside
     if which != "forward":  # gradient outputs name the wrt tensor, intact
         for name in HOSTILE:
             assert f"line two/∂{name}" in lines

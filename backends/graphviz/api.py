@@ -8,7 +8,8 @@ from typing import Any, Union
 import graphviz
 
 from ...ir.errors import GraphError
-from .draw import check_which, draw
+from .draw import MAX_NODES, check_which, draw
+from .run import DOT_SECONDS, pipe_bounded
 from .sources import resolve_highlight, scene_args
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -23,7 +24,8 @@ class DotNotFound(graphviz.ExecutableNotFound):
         RuntimeError.__init__(self, message)
 
 
-def to_dot(obj: Any, which: str = "forward", *, values: bool = False, highlight: Any = None) -> graphviz.Digraph:
+def to_dot(obj: Any, which: str = "forward", *, values: bool = False, highlight: Any = None, expand: Any = None,
+           max_nodes: int = MAX_NODES) -> graphviz.Digraph:
     """The picture of ``obj`` as a ``graphviz.Digraph``.
 
     ``obj``: a Graph, a Tensor (its ancestry), ``rg.compile(...)``'s result.
@@ -32,21 +34,32 @@ def to_dot(obj: Any, which: str = "forward", *, values: bool = False, highlight:
     view after a backward (or of a function computing ``rg.grad`` tensors) it is the
     textbook figure: gradients under the values, in red, on reversed edges.
     ``highlight``: a tensor, node name, node id, an error carrying ``.node``, or a list.
+    A view of more than ``max_nodes`` nodes is a summary (name scopes and runs of same-shaped
+    ops collapsed into boxes, the title saying what); ``expand="all"`` draws every node,
+    ``expand="layer1"`` (or a list of scope names) draws those scopes in full.
 
     >>> dot = rg.to_dot(step, which="forward", values=True)
     >>> dot.render("textbook", format="svg")        # or rg.render(step, "textbook.svg", ...)
     """
+    return _build(obj, which, values, highlight, expand, max_nodes, ())
+
+
+def _build(obj: Any, which: str, values: bool, highlight: Any, expand: Any, max_nodes: int,
+           notes: tuple) -> graphviz.Digraph:
     check_which(which)
     args = scene_args(obj, bool(values))
-    return draw(which=which, highlight=resolve_highlight(args["graph"], highlight), **args)
+    found = list(args.pop("notes", ()))
+    return draw(which=which, highlight=resolve_highlight(args["graph"], highlight), expand=expand,
+                max_nodes=max_nodes, notes=[*found, *notes], **args)
 
 
 def render(obj: Any, path: Union[str, Path], which: str = "forward", *, values: bool = False,
-           highlight: Any = None) -> Path:
+           highlight: Any = None, expand: Any = None, timeout: float = DOT_SECONDS) -> Path:
     """Draw ``obj`` into ``path``; the format comes from the suffix (.svg, .png, .pdf, .dot).
 
-    Writing .dot needs nothing else; the others run Graphviz's ``dot``. Without it, the
-    .dot file is written next to ``path`` and :class:`DotNotFound` says how to install it.
+    Writing .dot needs nothing else; the others run Graphviz's ``dot``, for at most ``timeout``
+    seconds: a layout that takes longer is replaced by a smaller summary that says so. Without
+    `dot`, the .dot file is written next to ``path`` and :class:`DotNotFound` says how to install it.
 
     >>> rg.render(step, "joint.svg", which="joint")
     PosixPath('joint.svg')
@@ -56,13 +69,13 @@ def render(obj: Any, path: Union[str, Path], which: str = "forward", *, values: 
     if fmt is None:
         raise GraphError(f"cannot tell the format of {str(path)!r} from its suffix; use one of "
                          f"{', '.join(sorted(FORMATS))}")
-    dot = to_dot(obj, which, values=values, highlight=highlight)
+    dot = to_dot(obj, which, values=values, highlight=highlight, expand=expand)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
         path.write_text(dot.source, encoding="utf-8")
         return path
     try:
-        data = dot.pipe(format=fmt)
+        data = pipe_bounded(dot, fmt, timeout, lambda n, note: _build(obj, which, values, highlight, None, n, (note,)))
     except graphviz.ExecutableNotFound:
         fallback = path.with_suffix(".dot")
         fallback.write_text(dot.source, encoding="utf-8")

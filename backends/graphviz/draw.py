@@ -9,22 +9,28 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+import re
+
 import graphviz
 
 from ...ir.errors import GraphError
 from ...ir.graph import Graph
 from ...ir.registry import all_ops
 from . import style
-from .text import OP_SYMBOLS, attrs_text, esc, label, type_text, value_text
+from .text import OP_SYMBOLS, attrs_text, esc, label, short, tooltip, type_text, value_text
 
 WHICH = ("forward", "adjoint", "joint")
+MAX_NODES = 400  # above this many nodes, a view is drawn as a summary (dot's layout time grows fast)
+INLINE_SIZE = 6  # constants of at most this many elements are written inside their consumers' nodes
 EdgeKey = tuple  # (operand id, consumer id, operand slot)
 
 
 def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]] = None,
          values: Optional[Mapping[int, Any]] = None, edge_grads: Optional[Mapping[EdgeKey, Any]] = None,
          outputs: Sequence[int] = (), output_grads: Optional[Mapping[int, Any]] = None,
-         highlight: Optional[Mapping[int, str]] = None, title: Optional[str] = None) -> graphviz.Digraph:
+         highlight: Optional[Mapping[int, str]] = None, title: Optional[str] = None,
+         expand: Any = None, max_nodes: int = MAX_NODES, notes: Sequence[str] = (),
+         no_adjoint: str = "") -> graphviz.Digraph:
     """Draw ``graph`` (restricted to ``nodes``) as a Digraph.
 
     ``which``: ``"forward"`` (nodes of derivative order 0), ``"adjoint"`` (the adjoint
@@ -36,13 +42,39 @@ def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]]
     with values, an edge out carrying their value and ``output_grads``). ``highlight``
     maps node ids to a note.
 
+    Small constants (at most ``INLINE_SIZE`` elements) are written inside the node that reads
+    them (``× 0.9``), never as one hub node every layer reads. A view of more than ``max_nodes``
+    nodes is drawn as a summary (``summary.py``: name scopes, else runs of same-shaped ops, as
+    one box each with a count) unless ``expand="all"``; ``expand="layer1"`` (or a list of scope
+    names) draws those scopes in full. ``notes`` are lines added to the title (what a pass
+    simplified); ``no_adjoint`` replaces the advice given when there is no adjoint to draw.
+
     >>> g = rg.Graph("sq"); x = g.input("x"); y = x * x
     >>> draw(g, "forward", values={x.id: 3.0, y.id: 9.0}, edge_grads={(x.id, y.id, 0): 3.0, (x.id, y.id, 1): 3.0},
     ...      outputs=[y.id], output_grads={y.id: 1.0}).render("sq", format="svg")
     """
     check_which(which)
-    scene = _Scene(graph, which, nodes, values, edge_grads, outputs, output_grads, highlight or {})
+    scene = _Scene(graph, which, nodes, values, edge_grads, outputs, output_grads, highlight or {}, no_adjoint)
+    scene.notes = list(notes)
+    expanded = _expanded(expand)
+    if expanded is not True and (len(scene.shown) > max_nodes or expanded):
+        from .summary import Summary
+
+        return Summary(scene, expanded or set(), max_nodes).build(title)
     return scene.build(title)
+
+
+def _expanded(expand: Any) -> Any:
+    """``expand`` as True (draw every node), or the set of scope names drawn in full."""
+    if expand is None or expand is False:
+        return set()
+    if expand is True or expand == "all":
+        return True
+    if isinstance(expand, str):
+        return {expand}
+    if isinstance(expand, (list, tuple, set, frozenset)) and all(isinstance(e, str) for e in expand):
+        return set(expand)
+    raise GraphError(f"expand={expand!r}: give 'all' (every node), a scope name, or a list of scope names")
 
 
 def check_which(which: str) -> None:
@@ -53,8 +85,9 @@ def check_which(which: str) -> None:
 class _Scene:
     """One picture being built: which nodes are shown, as what, with which labels."""
 
-    def __init__(self, graph, which, nodes, values, edge_grads, outputs, output_grads, highlight):
+    def __init__(self, graph, which, nodes, values, edge_grads, outputs, output_grads, highlight, no_adjoint=""):
         self.g, self.G, self.which, self.ops = graph, graph.nx, which, all_ops()
+        self.no_adjoint, self.notes = no_adjoint, []
         self._select(sorted(self.G if nodes is None else set(nodes)))
         self.values = values
         self.edge_grads = edge_grads if which == "forward" else None
@@ -63,6 +96,9 @@ class _Scene:
         self.fan_out_totals = self._fan_out_totals()
         self.highlight = self._check_highlight(highlight)
         self.differentiated = self._differentiated()
+        self.inlined = self._inline()
+        self.shown = [n for n in self.shown if n not in self.inlined]
+        self.shown_set -= self.inlined
 
     def _select(self, universe: list[int]) -> None:
         """The nodes of the view, each node's derivative order, and the residuals."""
@@ -70,15 +106,43 @@ class _Scene:
         forward = {n for n in universe if self.order[n] == 0}
         adjoint = {n for n in universe if self.order[n] > 0}
         if self.which != "forward" and not adjoint:
-            raise GraphError(f"graph {self.g.name!r} has no adjoint nodes to draw in the {self.which} view: "
-                             "differentiate first (rg.grad(y, wrt), or rg.compile(y, wrt=[...])), or draw "
-                             "which='forward'")
+            advice = self.no_adjoint or ("differentiate first (rg.grad(y, wrt), or rg.compile(y, wrt=[...])), "
+                                         "or draw which='forward'")
+            raise GraphError(f"graph {self.g.name!r} has no adjoint nodes to draw in the {self.which} view: {advice}")
         # Forward values the adjoint nodes read: drawn in the adjoint view as residuals.
         read = {u for n in adjoint for u in self.G.pred[n] if self.G.nodes[u]["adjoint"] == 0}
         self.order.update({n: 0 for n in read})
         self.residual = read if self.which == "adjoint" else set()
         shown = {"forward": forward, "adjoint": adjoint | read, "joint": forward | adjoint | read}[self.which]
         self.shown, self.shown_set = sorted(shown), shown
+
+    def _inline(self) -> set[int]:
+        """Small constants read by shown nodes: written inside each reader's node (``× 0.9``)
+        instead of drawn as a node of their own, which every layer sharing it would point at."""
+        out = set()
+        for n in self.shown:
+            d = self.G.nodes[n]
+            if (d["op"] == "constant" and d.get("role") is None and n not in self.outputs and n not in self.highlight
+                    and _size(d["shape"]) <= INLINE_SIZE and any(v in self.shown_set for v in self.G.succ[n])):
+                out.add(n)
+        return out
+
+    def inline_text(self, n: int) -> str:
+        """What a node reading inlined constants shows: ``× 0.9``, ``1 −``, or ``where(·, ·, 0)``."""
+        d = self.G.nodes[n]
+        slots = self.g.operands(n)
+        if not any(u in self.inlined for u in slots):
+            return ""
+        shown = [self._constant_text(u) if u in self.inlined else "·" for u in slots]
+        symbol = OP_SYMBOLS.get(d["op"])
+        if symbol and len(slots) == 2 and len(symbol) == 1:
+            return f"{symbol} {shown[1]}" if slots[1] in self.inlined else f"{shown[0]} {symbol}"
+        return f"{d['op']}({', '.join(shown)})"
+
+    def _constant_text(self, u: int) -> str:
+        d = self.G.nodes[u]
+        value = esc(value_text(d["value"]))
+        return value if _AUTO_CONSTANT.match(d["name"]) else f"{esc(short(d['name']))}={value}"
 
     def _differentiated(self) -> dict[int, str]:
         """For each derivative order, the name of the tensor it differentiated: the last node
@@ -103,15 +167,14 @@ class _Scene:
     # -- the whole picture --------------------------------------------------------------
     def build(self, title: Optional[str]) -> graphviz.Digraph:
         dot = graphviz.Digraph("revgraph", graph_attr=dict(style.GRAPH), node_attr=style.NODE, edge_attr=style.EDGE)
-        dot.attr(label=label(esc(title if title is not None else self._title())))
+        dot.attr(label=label(esc(short(title if title is not None else self._title(), 200)), *map(esc, self.notes)))
         if self.values is not None:
             dot.attr("edge", fontsize="12")  # the numbers are the point of the picture
         if self.which == "joint":
             dot.attr(newrank="true")  # rank constraints across the two clusters (gradients under their values)
             self._joint_nodes(dot)
         else:
-            for n in self.shown:
-                self._node(dot, n)
+            self._place(dot, self.shown, "")
         self._edges(dot)
         if self.which == "joint":
             self._align(dot)
@@ -134,7 +197,20 @@ class _Scene:
             with dot.subgraph(name=f"cluster_order{order}") as c:
                 c.attr(label=name, color=style.order_color(order), fontcolor=style.order_color(order),
                        style="rounded")
-                for n in by_order[order]:
+                self._place(c, by_order[order], str(order))
+
+    def _place(self, dot: graphviz.Digraph, nodes: list[int], prefix: str) -> None:
+        """Draw ``nodes``; those made inside ``with g.scope(...)`` in one labelled cluster per scope."""
+        by_scope: dict[str, list[int]] = defaultdict(list)
+        for n in nodes:
+            by_scope[self.G.nodes[n].get("scope", "")].append(n)
+        for n in by_scope.pop("", []):
+            self._node(dot, n)
+        for i, (scope, members) in enumerate(sorted(by_scope.items())):
+            with dot.subgraph(name=f"cluster_scope{prefix}_{i}") as c:
+                c.attr(label=label(esc(short(scope))), style="rounded,dashed", color=style.GREY, fontcolor=style.GREY,
+                       tooltip=tooltip(scope))
+                for n in members:
                     self._node(c, n)
 
     # -- nodes --------------------------------------------------------------------------
@@ -157,29 +233,30 @@ class _Scene:
         attrs = style.node_style(kind, self.order[n])
         if n in self.highlight:
             attrs = style.highlighted(attrs)
-        dot.node(f"n{n}", label(*self._lines(n, kind)), id=f"n{n}", **attrs)  # SVG ids: the player finds nodes
+        dot.node(f"n{n}", label(*self._lines(n, kind)), id=f"n{n}", tooltip=tooltip(self.G.nodes[n]["name"]),
+                 **attrs)  # SVG ids: the player finds nodes
 
     def _lines(self, n: int, kind: str) -> list[str]:
         d = self.G.nodes[n]
-        name = esc(d["name"])
+        name = esc(short(d["name"]))
         if kind in ("input", "residual"):
             lines = [name] + (["(forward value)"] if kind == "residual" else [])
         elif kind in ("constant", "zeros"):
             lines = [name, esc(value_text(d["value"])) if "value" in d else "zeros"]
         elif kind == "seed":
             y = self.differentiated.get(self.order[n])
-            lines = [name, f"seed ∂{esc(y)}/∂{esc(y)}" if y is not None else "seed"]
+            lines = [name, f"seed ∂{esc(short(y))}/∂{esc(short(y))}" if y is not None else "seed"]
         else:
-            symbol = OP_SYMBOLS.get(d["op"], d["op"])
+            symbol = self.inline_text(n) or esc(OP_SYMBOLS.get(d["op"], d["op"]))
             opdef = self.ops.get(d["op"])  # a graph loaded from elsewhere may name an op we lack: still draw it
             extra = esc(attrs_text(d["attrs"], opdef.attrs if opdef else {}))
-            lines = [esc(symbol), name, extra]
+            lines = [symbol, name, extra]
             if d["op"] == "accumulate":
                 lines.append(f"sum of {self.G.in_degree(n)} gradients")
         for w in d.get("grad_of", []):
-            wname = esc(self.G.nodes[w]["name"])
+            wname = esc(short(self.G.nodes[w]["name"]))
             y = self.differentiated.get(self.order[n])
-            lines.append(f"= ∂{esc(y)}/∂{wname}" if y is not None else f"= gradient of {wname}")
+            lines.append(f"= ∂{esc(short(y))}/∂{wname}" if y is not None else f"= gradient of {wname}")
         if self.values is not None and n in self.values and not self._value_on_edges(n):
             lines.append(f"= {esc(value_text(self.values[n]))}")
         if n in self.fan_out_totals:
@@ -281,6 +358,18 @@ class _Scene:
             rows.append((style.HIGHLIGHT, "highlighted"))
         if rows:
             dot.node("legend", style.legend_label(rows), shape="plaintext")
+
+
+_AUTO_CONSTANT = re.compile(r"constant_\d+\Z")
+
+
+def _size(shape: tuple) -> float:
+    size = 1
+    for dim in shape:
+        if dim is None:
+            return float("inf")
+        size *= dim
+    return size
 
 
 def _ordinal(k: int) -> str:

@@ -7,7 +7,8 @@ engine's pictures) speaks the same visual language:
   2nd purple, ...), the seed a filled box, accumulations of fan-out a Σ node,
   gradient outputs double-outlined; forward values the adjoint reads
   (residuals) dashed grey, and the edges carrying them dashed;
-* highlighted nodes: a thick gold outline and a note.
+* highlighted nodes: a thick gold outline and a note;
+* summaries: a 3-D box stands for many collapsed nodes.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def node_style(kind: str, order: int) -> dict:
         "zeros": {"shape": "box", "style": "filled", "fillcolor": fill, "color": col, "fontcolor": col,
                   "peripheries": "2"},
         "residual": {"shape": "box", "style": "rounded,dashed", "color": GREY, "fontcolor": GREY},
+        "box": {"shape": "box3d", "style": "filled", "fillcolor": fill, "color": col, "fontcolor": col},
     }
     return dict(styles[kind])
 

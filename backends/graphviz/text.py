@@ -7,7 +7,6 @@ can end the string, start an HTML label, or trigger a DOT escape such as ``\\N``
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import numpy as np
@@ -20,18 +19,54 @@ OP_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "matmul": "@",
               "accumulate": "Σ"}
 
 
+NAME_CHARS = 48  # a longer name is shortened in labels; the tooltip keeps it whole
+TOOLTIP_CHARS = 8000  # dot refuses strings beyond 16 384 characters: tooltips stop well before
+
+
 def esc(text: Any) -> str:
     r"""Escape user text for a plain DOT label: backslashes doubled (no ``\N``, ``\G``
-    substitutions), newlines kept as line breaks, other control characters shown as
-    ``\xNN`` (they are invalid in SVG), unencodable characters replaced visibly.
-    Quotes are left to the ``graphviz`` package, which quotes every label.
+    substitutions), newlines kept as line breaks, control characters and every character
+    XML 1.0 does not allow (U+FFFE, U+FFFF, lone surrogates) shown as ``\xNN`` / ``\uNNNN``
+    (an SVG holding them is not well-formed). Quotes are left to the ``graphviz`` package,
+    which quotes every label.
 
-    >>> print(esc(r"a\b"), esc("one\ntwo"))
-    a\\b one\ntwo
+    >>> print(esc(r"a\b"), esc("one\ntwo"), esc("\ufffe"))
+    a\\b one\ntwo \\ufffe
     """
-    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
-    shown = "".join(f"\\x{ord(c):02x}" if c not in "\n" and unicodedata.category(c) == "Cc" else c for c in text)
+    text = str(text)
+    shown = "".join(c if c == "\n" or _xml_ok(c) else _code(c) for c in text)
     return shown.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _xml_ok(c: str) -> bool:
+    """Allowed in XML 1.0 and not a control character (those are invalid in SVG text)."""
+    o = ord(c)
+    if o < 0x20 or 0x7F <= o < 0xA0:
+        return False
+    return o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or 0x10000 <= o <= 0x10FFFF
+
+
+def _code(c: str) -> str:
+    o = ord(c)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+def short(text: Any, limit: int = NAME_CHARS) -> str:
+    """``text`` shortened for display (head … tail, with the length), unescaped.
+
+    >>> short("a" * 100, 20)
+    'aaaaaaaaaaaa…aaaaa (100 chars)'
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    tail = max(limit // 4, 1)
+    return f"{text[:limit - tail - 3]}…{text[-tail:]} ({len(text)} chars)"
+
+
+def tooltip(text: Any) -> str:
+    """A name for a tooltip: whole up to TOOLTIP_CHARS, escaped like a label, never read as HTML."""
+    return nohtml(esc(short(text, TOOLTIP_CHARS)))
 
 
 def label(*lines: str) -> str:

@@ -51,7 +51,8 @@ def page(step: CompiledStep, lang: Optional[str] = None) -> str:
     """The player's HTML for ``step``'s last run (see :func:`explain`)."""
     data = walkthrough(step)
     higher = data["order"] > 1 or any(s["kind"] == "op" and not _in_forward_view(step, s) for s in data["steps"])
-    svg = _svg(to_dot(step, "joint" if higher else "forward", values=True).pipe(format="svg").decode("utf-8"))
+    dot = to_dot(step, "joint" if higher else "forward", values=True, expand="all")  # every node: the player steps them
+    svg = _svg(dot.pipe(format="svg").decode("utf-8"))
     data.update(lang=lang, ui=UI, rules=rules_for({s["rule"] for s in data["steps"]}))
     code = "\n".join(f'<li data-line="{i}">{html.escape(line) or " "}</li>' for i, line in enumerate(data["code"], 1))
     return _TEMPLATE.format(
