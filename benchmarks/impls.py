@@ -28,35 +28,51 @@ def make_numpy_scalars(workload, size, data):
     return numpy_impl(workload, size, {k: a[()] for k, a in data.items()})
 
 
-def make_revgraph(workload, size, data):
+def _revgraph_step(workload, size, data):
     import revgraph as rg
 
     g = rg.Graph(workload)
-    v = {k: g.input(k, shape=np.shape(a)) for k, a in data.items()}
-    ns = types.SimpleNamespace(relu=rg.relu, tanh=rg.tanh, sin=rg.sin, sum=rg.sum,
-                               softmax_cross_entropy=rg.softmax_cross_entropy)
-    loss = model(workload, size, ns, v)
-    step = rg.compile(loss, wrt=[v[k] for k in PARAMS[workload](data)])
-    run = step.value_and_grad
+    v = {k: g.input(k, shape=np.shape(a), dtype=np.asarray(a).dtype) for k, a in data.items()}
+    loss = model(workload, size, rg, v)
+    return rg.compile(loss, wrt=[v[k] for k in PARAMS[workload](data)])
+
+
+def make_revgraph(workload, size, data):
+    """The README's path: ``step.forward(**feeds)`` then ``step.backward()``."""
+    step = _revgraph_step(workload, size, data)
+    forward, backward = step.forward, step.backward
+
+    def run():
+        return forward(**data), backward()
+
+    return run
+
+
+def make_revgraph_vg(workload, size, data):
+    """The same step through ``step.value_and_grad(**feeds)`` (one fused program on small graphs)."""
+    run = _revgraph_step(workload, size, data).value_and_grad
     return lambda: run(**data)
 
 
 def make_dynamic(workload, size, data):
+    """The DeZero-style loop: the parameters are ``dy.Variable(np.array(v))`` made once; each step clears
+    their gradients, builds the loss, runs ``backward()`` and reads every ``.grad`` (a Variable)."""
     try:
         from revgraph import dynamic as dy
     except ImportError:
         raise Unavailable("revgraph.dynamic is not on this branch yet") from None
     import revgraph as rg
 
-    ns = types.SimpleNamespace(relu=rg.relu, tanh=rg.tanh, sin=rg.sin, sum=rg.sum,
-                               softmax_cross_entropy=rg.softmax_cross_entropy)
     params = PARAMS[workload](data)
+    v = {k: (dy.Variable(np.array(a)) if k in params else a) for k, a in data.items()}
+    variables = [v[k] for k in params]
 
     def step():  # only the parameters are Variables (as the peers differentiate only those)
-        v = {k: (dy.Variable(a) if k in params else a) for k, a in data.items()}
-        loss = model(workload, size, ns, v)
+        for p in variables:
+            p.cleargrad()
+        loss = model(workload, size, rg, v)
         loss.backward()
-        return loss.data, [v[k].grad.data for k in params]
+        return loss.data, [p.grad.data for p in variables]
 
     return step
 
@@ -70,7 +86,10 @@ def make_autograd(workload, size, data):
 
     def sce(a, t):
         shifted = a - anp.max(a, axis=1, keepdims=True)
-        return -anp.sum(t * (shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True)))) / a.shape[0]
+        logp = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+        if t.ndim == 1:  # integer labels
+            return -anp.sum(logp[np.arange(a.shape[0]), t]) / a.shape[0]
+        return -anp.sum(t * logp) / a.shape[0]
 
     ns = types.SimpleNamespace(relu=lambda z: anp.maximum(z, 0), tanh=anp.tanh, sin=anp.sin, sum=anp.sum,
                                softmax_cross_entropy=sce)
@@ -91,7 +110,10 @@ def make_jax(workload, size, data):
     jax.config.update("jax_platforms", "cpu")
 
     def sce(a, t):
-        return -jnp.sum(t * jax.nn.log_softmax(a, axis=1)) / a.shape[0]
+        logp = jax.nn.log_softmax(a, axis=1)
+        if t.ndim == 1:  # integer labels
+            return -jnp.sum(jnp.take_along_axis(logp, t[:, None], axis=1)) / a.shape[0]
+        return -jnp.sum(t * logp) / a.shape[0]
 
     ns = types.SimpleNamespace(relu=jax.nn.relu, tanh=jnp.tanh, sin=jnp.sin, sum=jnp.sum, softmax_cross_entropy=sce)
     params = PARAMS[workload](data)
@@ -115,6 +137,8 @@ def make_torch(workload, size, data):
     torch.set_num_threads(1)
 
     def sce(a, t):
+        if t.ndim == 1:  # integer labels
+            return torch.nn.functional.cross_entropy(a, t)
         return -(t * torch.log_softmax(a, dim=1)).sum() / a.shape[0]
 
     ns = types.SimpleNamespace(relu=torch.relu, tanh=torch.tanh, sin=torch.sin, sum=torch.sum, softmax_cross_entropy=sce)
@@ -134,11 +158,12 @@ IMPLS: dict[str, Callable] = {
     "numpy": make_numpy,
     "numpy-scalars": make_numpy_scalars,
     "revgraph": make_revgraph,
+    "revgraph-vg": make_revgraph_vg,
     "revgraph-dynamic": make_dynamic,
     "autograd": make_autograd,
     "jax": make_jax,
     "torch": make_torch,
 }
 
-IMPORTS = {"revgraph": "revgraph", "revgraph-dynamic": "revgraph", "autograd": "autograd", "jax": "jax",
+IMPORTS = {"revgraph": "revgraph", "revgraph-vg": "revgraph", "revgraph-dynamic": "revgraph", "autograd": "autograd", "jax": "jax",
            "torch": "torch"}

@@ -115,6 +115,72 @@ class FeedSpec:
         return entry
 
 
+    def step_entries(self, forward: Callable, backward: Callable, state: list, slow_forward: Callable,
+                     slow_backward: Callable, explain: Callable, single: bool) -> Optional[tuple[Callable, Callable]]:
+        """``(forward, backward)`` of a step as generated code (the per-call path of ``step.forward(**feeds)``
+        and ``step.backward()``), or None when the input names cannot be parameters.
+
+        ``forward`` takes the inputs as keyword parameters; when every input is fed as an ndarray of exactly
+        the declared dtype and static shape and nothing else is, it calls the forward program, keeps the
+        residuals in ``state[0]`` (the list the backward program empties), the fed values in ``state[1]``
+        (a tuple in parameter order) and clears ``state[2]`` (the last dout), and returns the output value.
+        ``backward()`` (dout left out) hands the residuals to ``backward`` (a program for dout = 1) and returns its
+        gradients (a list, or the one gradient when ``single``); ``state[2] = True`` records that it ran
+        with the default dout. Anything else -- a dout, no residuals, an unusual feed, an error inside the
+        forward program -- goes to ``slow_forward(extra, inputs)`` / ``slow_backward(dout)``, which check,
+        convert, explain or raise exactly as the methods do; a failure inside the backward program is raised
+        as ``explain(exc)`` (the residuals are spent either way). The input names reach the code object's
+        variable names only, never the generated text."""
+        names = [n for n, _, _ in self.params]
+        n = len(names)
+        reserved = {"extra", "res", "r0", "grads", "exc", "err"}
+        if len(set(names)) != n or reserved & set(names) or not all(type(x) is str for x in names):
+            return None
+        ns: dict[str, Any] = {"__builtins__": {}, "fn": forward, "bfn": backward, "state": state,
+                              "slow": slow_forward, "bslow": slow_backward, "explain": explain, "ndarray": np.ndarray,
+                              "MISSING": MISSING, "ValueError": ValueError, "IndexError": IndexError,
+                              "TypeError": TypeError}
+        params = [f"p{i}" for i in range(n)]
+        checks = ["extra"]
+        for i, (_, shape, dtype) in enumerate(self.params):
+            ns[f"d{i}"], ns[f"s{i}"] = dtype, shape
+            checks.append(_not_exact(f"p{i}", i, shape))
+        fed = f"({', '.join(params)}{',' if n == 1 else ''})"
+        keywords = "".join(f", {p}=MISSING" for p in params)
+        lines = [f"def forward({'*' + keywords + ', ' if params else ''}**extra):",
+                 f"    if {' or '.join(f'({c})' for c in checks)}:",
+                 f"        return slow(extra, {fed})",
+                 "    try:",
+                 f"        r0, *res = fn({', '.join(params)})",
+                 "    except (ValueError, IndexError, TypeError):",
+                 f"        return slow(extra, {fed})  # the full path runs it again and explains the failure",
+                 "    state[0] = res",
+                 f"    state[1] = {fed}",
+                 "    state[2] = None",
+                 "    return r0",
+                 "",
+                 "def backward(dout=None):",
+                 "    res = state[0]",
+                 "    if dout is not None or res is None:",
+                 "        return bslow(dout)",
+                 "    state[0] = None",
+                 "    state[2] = True",
+                 "    try:",
+                 "        grads = bfn(res)",
+                 "    except (ValueError, IndexError, TypeError) as exc:",
+                 "        err = explain(exc)",
+                 "        if err is exc:",
+                 "            raise",
+                 "        raise err from exc",
+                 "    return grads[0]" if single else "    return [*grads]"]
+        exec(compile("\n".join(lines) + "\n", "<revgraph feeds>", "exec"), ns)
+        entry = ns["forward"]
+        rename = dict(zip(params, names))
+        entry.__code__ = entry.__code__.replace(co_varnames=tuple(rename.get(v, v) for v in entry.__code__.co_varnames))
+        entry.__kwdefaults__ = {x: MISSING for x in names}
+        return entry, ns["backward"]
+
+
 def _not_exact(var: str, i: int, shape: tuple) -> str:
     """Generated test: is ``var`` anything but an ndarray of exactly dtype ``d<i>`` and shape ``s<i>``?
     A size fixed at run time always takes the full check (which also explains the program's errors)."""

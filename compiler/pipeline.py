@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence, Union
 
+import numpy as np
+
 from ..ir.dtypes import is_float
 from ..ir.errors import GraphError
 from ..ir.gcpause import cyclic_gc_paused
@@ -13,8 +15,9 @@ from ..ir.tensor import Tensor
 from .autodiff import grad
 from .memory import WritesInto, choose_residuals, never, place_late, plan_program
 from .passes import optimize as run_passes
+from .passes.rewrite import Rewriter
 from .plan import Lowered, Plan, Program
-from .runtime import CompiledFunction, CompiledStep
+from .runtime import CompiledFunction, CompiledStep, _Compiled
 from .schedule import ancestors, topological
 
 _BACKENDS: dict[str, Callable[[Plan], Lowered]] = {}
@@ -152,7 +155,49 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     step = CompiledStep(plan, _lower(plan, backend))
     if y.shape == () and len(work) <= FUSE_MAX_NODES:
         step.enable_fused(lambda: _compile_fused(graph, y, wrt, single, backend, options))
+        if optimize and not options.get("check_finite"):  # (check_finite's errors name nodes of step.graph)
+            step.enable_backward_at_one(lambda: _compile_backward_at_one(plan, backend))
     return step
+
+
+def _compile_backward_at_one(plan: Plan, backend: str) -> Optional[_Compiled]:
+    """The step's backward program for ``dout = 1`` (what ``step.backward()`` runs with dout left out,
+    compiled on its first use): the same residuals in, the same gradients out, the seed a constant 1 so
+    the passes drop the multiplications by it -- as ``value_and_grad``'s fused program does. x * 1 is x
+    exactly, so the gradients are those of the general program bit for bit. None when the passes leave
+    the gradients needing a forward value that is not a residual (the general program then serves)."""
+    opts = plan.options
+    work = plan.graph.copy()
+    back = plan.programs["backward"]
+    dout, residuals = opts["dout"], list(opts["residuals"])
+    rw = Rewriter(work, back.results)
+    one = rw.add_constant(dout, np.ones((), work.nx.nodes[dout]["dtype"]))
+    rw.replace(dout, one, "seed")
+    keep = set(residuals)
+    roots, _ = run_passes(work, rw.roots, [opts["output"], *residuals, *opts["wrt"]])
+    G = work.nx
+    body = _reach_from(roots, G._pred, keep)
+    if any(G._node[n]["op"] == "input" for n in body if n not in keep):
+        return None
+    order = topological(work, body)
+    program = Program("backward", residuals, [n for n in order if n not in keep and G._node[n]["op"] not in
+                                              ("input", "constant")], roots, boxed=True, fed=0)
+    one_plan = Plan(work, {"backward": program}, options={k: v for k, v in opts.items() if k != "stats"})
+    _plan_memory(one_plan)
+    return _Compiled(one_plan, _lower(one_plan, backend))
+
+
+def _reach_from(roots: list[int], pred: dict, stop: set[int]) -> set[int]:
+    """``roots`` and what they depend on, not looking past the nodes in ``stop``."""
+    seen = set(roots)
+    stack = [r for r in roots if r not in stop]
+    while stack:
+        for m in pred[stack.pop()]:
+            if m not in seen:
+                seen.add(m)
+                if m not in stop:
+                    stack.append(m)
+    return seen
 
 
 def _compile_fused(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,

@@ -151,28 +151,96 @@ class CompiledStep(_Compiled):
         out = G.nodes[opts["output"]]
         self._out_shape, self._out_dtype, self._out_name = out["shape"], out["dtype"], out["name"]
         self._single = opts["single"]
-        self._residuals: Optional[list] = None  # emptied by the backward program as it runs
-        self.last_feeds: Optional[dict] = None  # what the last forward() was fed, for drawing its values
-        self.last_dout: Any = None  # the dout of the last backward()
+        # One forward's state: [residuals (the list the backward program empties) or None, what forward() was
+        # fed (a dict, or the generated entry's tuple of values in parameter order) or None, the last dout
+        # (True: the default 1)]. A list the generated entries share, so they keep it without attribute calls.
+        self._state: list = [None, None, None]
         self._fused: Optional["CompiledFunction"] = None
         self._make_fused: Optional[Callable[[], "CompiledFunction"]] = None  # see enable_fused
+        self._make_at_one: Optional[Callable[[], Optional[_Compiled]]] = None  # see enable_backward_at_one
+        self._install_entries()
+
+    def _install_entries(self) -> None:
+        """``forward`` and ``backward`` as generated code (``FeedSpec.step_entries``): the feed check, the
+        residual hand-over and the output packing happen there, once per call, not in these methods,
+        which the entries fall back on for anything unusual."""
+        if self._out_shape != ():
+            return  # backward() then needs a dout: the methods convert and check it
+        self._entry_namespace: dict = {}
+        entries = self._spec.step_entries(
+            self._fns["forward"], self._general_at_one(), self._state, self._forward_general,
+            partial(CompiledStep.backward, self), partial(self._explain, "backward"), self._single)
+        if entries is not None:
+            forward, backward = entries
+            self._entry_namespace = backward.__globals__  # where enable_backward_at_one installs its program
+            forward.__doc__, backward.__doc__ = CompiledStep.forward.__doc__, CompiledStep.backward.__doc__
+            self.forward, self.backward = forward, backward  # instance attributes shadow the methods
+
+    def _general_at_one(self) -> Callable[[list], Any]:
+        """``run(residuals)``: the general backward program with dout = 1 put in front of the residuals."""
+        general, one = self._fns["backward"], np.ones((), self._out_dtype)
+
+        def run(residuals: list) -> Any:
+            residuals.insert(0, one)
+            return general(residuals)
+
+        return run
+
+    def enable_backward_at_one(self, make: Callable[[], Optional[_Compiled]]) -> None:
+        """Let ``backward()`` with dout left out run a backward program specialised to dout = 1, compiled by
+        ``make`` on first use (None: keep the general one). Only where the generated entries are installed."""
+        if "bfn" not in self._entry_namespace:
+            return
+        self._make_at_one = make
+        self._entry_namespace["bfn"] = self._first_backward_at_one
+
+    def _first_backward_at_one(self, residuals: list) -> Any:
+        """The backward entry's program on its first call: compile the dout = 1 program, install it (and
+        how to explain its failures) in the entry's namespace, and run it."""
+        ns = self._entry_namespace
+        made = self._make_at_one() if self._make_at_one is not None else None
+        if made is None:
+            ns["bfn"] = self._general_at_one()
+        else:
+            ns["bfn"], ns["explain"] = made._fns["backward"], partial(made._explain, "backward")
+        return ns["bfn"](residuals)
+
+    def _forward_general(self, extra: dict, values: tuple) -> Any:
+        """The forward entry's way out: rebuild the keyword feeds and take the method's full path."""
+        feeds = {n: v for (n, _, _), v in zip(self._spec.params, values) if v is not MISSING}
+        feeds.update(extra)
+        return CompiledStep.forward(self, **feeds)
+
+    @property
+    def last_feeds(self) -> Optional[dict]:
+        """What the last ``forward()`` was fed (by input name), for drawing its values; None before."""
+        fed = self._state[1]
+        if isinstance(fed, tuple):
+            return {n: v for (n, _, _), v in zip(self._spec.params, fed)}
+        return fed
+
+    @property
+    def last_dout(self) -> Any:
+        """The dout of the last ``backward()`` (None when none ran since the last forward)."""
+        dout = self._state[2]
+        return np.ones((), self._out_dtype) if dout is True else dout
 
     # -- the stateful pair ---------------------------------------------------------------
     def forward(self, **feeds: Any) -> Any:
         """Run the forward program; keep what backward needs. Returns the output value."""
         value, residuals = self._forward(feeds)
-        self._residuals = residuals
-        self.last_feeds, self.last_dout = dict(feeds), None
+        self._state[:] = residuals, dict(feeds), None
         return value
 
     def backward(self, dout: Any = None) -> Any:
         """Run the adjoint program for the last forward; returns gradients in wrt order."""
-        if self._residuals is None:
+        state = self._state
+        if state[0] is None:
             raise RuntimeError("backward() needs the values of a forward pass: call step.forward(**feeds) first "
                                "(each forward allows one backward)")
-        grads = self._backward(dout, self._residuals)  # empties the residual list as the backward runs
-        self._residuals = None
-        self.last_dout = np.ones((), self._out_dtype) if dout is None else dout
+        grads = self._backward(dout, state[0])  # empties the residual list as the backward runs
+        state[0] = None
+        state[2] = True if dout is None else dout
         return grads
 
     def value_and_grad(self, dout: Any = None, **feeds: Any) -> tuple[Any, Any]:

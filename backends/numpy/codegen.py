@@ -95,7 +95,7 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
     G = graph.nx
     params = ", ".join(var(p) for p in program.params)
     if program.boxed:  # the caller hands over its references: each value can be freed at its last use
-        lines = [f"def {program.name}(args):", f"    ({params},) = args", "    args.clear()"]
+        lines = [f"def {program.name}(args):"] + ([f"    ({params},) = args"] if params else []) + ["    args.clear()"]
     else:
         lines = [f"def {program.name}({params}):"]
     for p in program.params:
