@@ -173,7 +173,8 @@ class FeedSpec:
                  "            raise",
                  "        raise err from exc",
                  "    return grads[0]" if single else "    return [*grads]"]
-        exec(compile("\n".join(lines) + "\n", "<revgraph feeds>", "exec"), ns)
+        # (not "<revgraph ...>": a failure explained by line must come from a program's own lines)
+        exec(compile("\n".join(lines) + "\n", "<step entries>", "exec"), ns)
         entry = ns["forward"]
         rename = dict(zip(params, names))
         entry.__code__ = entry.__code__.replace(co_varnames=tuple(rename.get(v, v) for v in entry.__code__.co_varnames))

@@ -183,7 +183,7 @@ def _compile_backward_at_one(plan: Plan, backend: str) -> Optional[_Compiled]:
     program = Program("backward", residuals, [n for n in order if n not in keep and G._node[n]["op"] not in
                                               ("input", "constant")], roots, boxed=True, fed=0)
     one_plan = Plan(work, {"backward": program}, options={k: v for k, v in opts.items() if k != "stats"})
-    _plan_memory(one_plan)
+    _plan_memory(one_plan, backend)
     return _Compiled(one_plan, _lower(one_plan, backend))
 
 
