@@ -20,6 +20,7 @@ from .backends.html import explain
 from . import dynamic  # noqa: F401  (define-by-run Variables: `from revgraph import dynamic as dy`)
 from .compare import ComparisonReport, compare
 from .transforms import hessian, hvp, jacobian
+from .ir.ops import linalg  # noqa: F401  (rg.linalg.inv, ...; rg.trace stays the function tracer)
 
 __version__ = "0.1.0"
 
@@ -28,4 +29,4 @@ __all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "comp
 __all__ += ["to_dot", "render", "explain"]
 __all__ += ["load"]
 __all__ += ["compare", "ComparisonReport"]
-__all__ += ["jacobian", "hessian", "hvp"]
+__all__ += ["jacobian", "hessian", "hvp", "linalg"]

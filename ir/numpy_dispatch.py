@@ -53,12 +53,23 @@ def _ndim(x: Any) -> int:
     return x.ndim if hasattr(type(x), "_rg_frontend") else np.ndim(x)
 
 
+def _trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Any:
+    """np.trace: rg.linalg.trace over axes ``axis1``, ``axis2`` (rg.trace is the function tracer)."""
+    from .ops import linalg, transpose
+
+    nd = a.ndim
+    pair = (axis1 % nd, axis2 % nd)
+    moved = transpose(a, tuple(i for i in range(nd) if i not in pair) + pair)
+    return linalg.trace(moved, offset=offset, dtype=dtype)
+
+
 # Functions with no op of their own: what they read, or a composition.
 _ADAPTERS: dict[str, Callable] = {
     "shape": lambda x: tuple(x.shape),
     "ndim": lambda x: x.ndim,
     "size": lambda x, axis=None: x.size if axis is None else x.shape[axis],
     "dot": _dot,
+    "trace": _trace,
 }
 
 

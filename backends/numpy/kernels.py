@@ -128,6 +128,11 @@ HELPERS = {f.__name__: f for f in (sigmoid, tanh_grad, sigmoid_grad, softmax, lo
                                    mse, sum_to_like, size_of, onehot, getitem_grad, concat_part)}
 
 
+from . import kernels_linalg as _linalg  # noqa: E402  (rg.linalg's kernels join the one table)
+
+HELPERS.update(_linalg.HELPERS)
+
+
 # -- rendering attributes as literals -----------------------------------------------------------
 def literal(v: Any) -> str:
     """A Python literal for an attribute value; only plain data is accepted (never code)."""
@@ -213,6 +218,9 @@ TEMPLATES: dict[str, Template] = {
     "accumulate": lambda a, k: " + ".join(a),
     "tanh_grad": "tanh_grad({0}, {1})", "sigmoid_grad": "sigmoid_grad({0}, {1})",
 }
+
+
+TEMPLATES.update(_linalg.TEMPLATES)
 
 
 # In-place forms: how this backend writes an op's result into ``out`` (the buffer of an operand that

@@ -9,6 +9,7 @@ from .reductions import *  # noqa: F401,F403
 from .shape_ops import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .internal import unbroadcast  # noqa: F401
+from . import linalg  # noqa: F401,E402  (rg.linalg: a namespace of its own, not in PUBLIC)
 
 PUBLIC = elementwise.__all__ + reductions.__all__ + shape_ops.__all__ + nn.__all__
 
