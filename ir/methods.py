@@ -11,8 +11,12 @@ from .apply import apply
 from .numpy_dispatch import array_function, array_ufunc
 
 
+_BASIC = frozenset({int, slice, type(None), type(Ellipsis)})  # index items that are certainly basic slicing
+
+
 class ArrayMethods:
-    """``x.T``, ``x.reshape``, ``x.sum``/``mean``/``max``, ``x.transpose``, ``x[...]`` and ``+ - * / ** @ < <= > >=``.
+    """``x.T``, ``x.reshape``, ``x.sum``/``mean``/``max``, ``x.transpose``, ``x[...]`` (basic and advanced),
+    ``x.dot``/``ravel``/``flatten``/``astype``/``swapaxes``/``repeat``/``diagonal`` and ``+ - * / ** @ < <= > >=``.
 
     >>> (x.T @ x).sum(axis=0)
     """
@@ -50,8 +54,40 @@ class ArrayMethods:
         """``np.sum(x)``, ``np.concatenate([x, x])``, ``np.linalg.inv(x)``: the rg function of that name."""
         return array_function(self, func, types, args, kwargs)
 
+    # NumPy's ndarray methods for the shape ops (the functions live in ir/ops, which imports this module)
+    def dot(self, b: Any) -> Any:
+        from .ops.combine import dot
+
+        return dot(self, b)
+
+    def ravel(self) -> Any:
+        return apply("reshape", self, shape=(-1,))
+
+    def flatten(self) -> Any:  # a copy in NumPy; values are never shared in a graph, so the same as ravel
+        return apply("reshape", self, shape=(-1,))
+
+    def astype(self, dtype: Any) -> Any:
+        from .dtypes import as_dtype
+
+        return apply("cast", self, dtype=as_dtype(dtype).name)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        from .ops.combine import swapaxes
+
+        return swapaxes(self, axis1, axis2)
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Any:
+        return apply("repeat", self, repeats=repeats, axis=axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        return apply("diagonal", self, offset=offset, axis1=axis1, axis2=axis2)
+
     def __getitem__(self, index: Any) -> Any:
-        return apply("getitem", self, index=index)
+        if type(index) in _BASIC or type(index) is tuple and all(type(i) in _BASIC for i in index):
+            return apply("getitem", self, index=index)
+        from .ops.indexing import getitem  # arrays, lists, masks: advanced indexing (NumPy's rules)
+
+        return getitem(self, index)
 
     def __add__(self, o): return apply("add", self, o)
     def __radd__(self, o): return apply("add", o, self)

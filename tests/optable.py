@@ -95,6 +95,7 @@ OP_CASES = [
 # -- per-family case files: one line each ------------------------------------------------------------
 # (e.g. ``from optable_math import MATH_CASES; OP_CASES += MATH_CASES``)
 from optable_linalg import LINALG_CASES; OP_CASES += LINALG_CASES  # noqa: E402,E702
+from optable_shape import SHAPE_CASES; OP_CASES += SHAPE_CASES  # noqa: E402,E702  (shape ops, indexing)
 
 # Ops with no gradient: checked to give zeros, not differences.
 ZERO_GRAD_CASES = [

@@ -61,6 +61,7 @@ class Step:
     fn: str  # a public rg function
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    part: Optional[int] = None  # for a function returning several tensors (split): the one this step keeps
 
 
 @dataclass
@@ -81,7 +82,8 @@ class GraphSpec:
             raise ValueError(f"replay needs {len(self.input_names)} operands ({self.input_names}), got {len(operands)}")
         vals = list(operands)
         for step in self.steps:
-            vals.append(getattr(rg, step.fn)(*[_resolve(a, vals) for a in step.args], **step.kwargs))
+            v = getattr(rg, step.fn)(*[_resolve(a, vals) for a in step.args], **step.kwargs)
+            vals.append(v if step.part is None else v[step.part])
         return vals
 
     def replay(self, *operands: Any) -> Any:
@@ -94,7 +96,7 @@ class GraphSpec:
             if isinstance(a, list):
                 return [conv(x) for x in a]
             return a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
-        steps = [Step(s.fn, tuple(conv(a) for a in s.args), dict(s.kwargs)) for s in self.steps]
+        steps = [Step(s.fn, tuple(conv(a) for a in s.args), dict(s.kwargs), s.part) for s in self.steps]
         return GraphSpec(list(self.input_names), {k: v.astype(dtype) for k, v in self.feeds.items()}, steps)
 
     def build(self, dtype: Any = "float64", unknown_sizes: bool = False) -> tuple:
@@ -113,7 +115,7 @@ class GraphSpec:
         for k, s in enumerate(self.steps):
             args = ", ".join(_show(a) for a in s.args)
             kw = "".join(f", {k2}={v!r}" for k2, v in s.kwargs.items())
-            lines.append(f"  %{base + k} = rg.{s.fn}({args}{kw})")
+            lines.append(f"  %{base + k} = rg.{s.fn}({args}{kw})" + ("" if s.part is None else f"[{s.part}]"))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -145,17 +147,19 @@ class _Builder:
         self.used: set[int] = set()
         self.hidden: set[int] = set()  # values no later op may pick (stop_gradient's)
 
-    def add(self, fn: str, *args: Any, **kwargs: Any) -> Optional[Ref]:
-        """Append a step if its value is finite, in range and small; else None (nothing appended)."""
+    def add(self, fn: str, *args: Any, part: Optional[int] = None, **kwargs: Any) -> Optional[Ref]:
+        """Append a step if its value is finite, in range and small; else None (nothing appended).
+        ``part``: keep that one of the tensors ``fn`` returns (split)."""
         try:
-            v = np.asarray(getattr(rg, fn)(*[_resolve(a, self.vals) for a in args], **kwargs))
+            v = getattr(rg, fn)(*[_resolve(a, self.vals) for a in args], **kwargs)
+            v = np.asarray(v if part is None else v[part])
         except rg.GraphError:
             return None
         if v.size > MAX_SIZE or v.ndim > MAX_NDIM or v.size == 0:
             return None
         if v.dtype.kind == "f" and (not np.all(np.isfinite(v)) or np.max(np.abs(v)) > LIMIT):
             return None
-        self.steps.append(Step(fn, tuple(args), kwargs))
+        self.steps.append(Step(fn, tuple(args), kwargs, part))
         self.vals.append(v)
         for a in args:
             for r in (a if isinstance(a, list) else [a]):
@@ -439,6 +443,9 @@ KINKED = {
     "abs": _unary("abs"), "relu": _unary("relu"), "maximum": _binary("maximum"), "minimum": _binary("minimum"),
     "max": _reduction("max"), "where": _where, "sign": _sign,
 }
+from randgraph_shape import SHAPE_GENERATORS  # noqa: E402  (shape/combination ops, advanced indexing)
+
+SMOOTH.update(SHAPE_GENERATORS)
 GENERATORS = {**SMOOTH, **KINKED}
 HELPER_OPS = set(COMPARISONS) | {"argmax"}  # drawn inside where and softmax_cross_entropy
 
@@ -456,8 +463,9 @@ def input_shapes(draw: Callable, n: int) -> list[tuple]:
 
 @st.composite
 def graph_specs(draw: Callable, min_ops: int = 1, max_ops: int = 40, smooth: bool = False,
-                max_inputs: int = 3) -> GraphSpec:
-    """A hypothesis strategy drawing a random GraphSpec (see the module docstring)."""
+                max_inputs: int = 3, ops: Optional[list] = None) -> GraphSpec:
+    """A hypothesis strategy drawing a random GraphSpec (see the module docstring); ``ops`` limits the
+    generators drawn from to those names."""
     n_inputs = draw(st.integers(1, max_inputs))
     shapes = draw(input_shapes(n_inputs))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -465,6 +473,8 @@ def graph_specs(draw: Callable, min_ops: int = 1, max_ops: int = 40, smooth: boo
     feeds = {n: rng.normal(size=s) for n, s in zip(names, shapes)}
     b = _Builder(draw, rng, list(feeds.values()))
     table = SMOOTH if smooth else GENERATORS
+    if ops is not None:
+        table = {k: table[k] for k in ops if k in table}
     n_ops = draw(st.integers(min_ops, max_ops))
     for _ in range(4 * n_ops):
         if len(b.steps) >= n_ops:

@@ -328,3 +328,10 @@ def _compiled_kernel(op: str, arity: int, attrs: dict) -> Callable:
 def evaluate(op: str, values: list, attrs: dict) -> Any:
     """Compute ``op`` on concrete values (plain NumPy calls and the dynamic engine use this)."""
     return kernel(op, len(values), attrs)(*values)
+
+
+# Op families with their kernels in their own modules, merged into the one table.
+from . import kernels_shape as _shape  # noqa: E402  (it reads this module's helpers)
+
+TEMPLATES.update(_shape.TEMPLATES)
+HELPERS.update(_shape.HELPERS)
