@@ -64,6 +64,7 @@ SHAPE_CASES = [
     ("einsum_implicit", lambda a, b: rg.einsum("ji,jk", a, b), [((3, 2), ANY), ((3, 4), ANY)]),
     ("einsum_ellipsis_broadcast", lambda a, b: rg.einsum("...ij,...jk->...ik", a, b),
      [((2, 1, 2, 3), ANY), ((4, 3, 2), ANY)]),
+    ("einsum_ellipsis_one_side", lambda a, b: rg.einsum("...j,jk", a, b), [((2, 2, 3), ANY), ((3, 4), ANY)]),
     ("einsum_sum_out", lambda a: rg.einsum("ij->j", a), [((2, 3), ANY)]),
     ("einsum_trace", lambda a: rg.einsum("ii", a), [((3, 3), ANY)]),
     ("einsum_diagonal_product", lambda a, b: rg.einsum("ii,i->i", a, b), [((3, 3), ANY), ((3,), ANY)]),

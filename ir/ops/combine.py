@@ -406,14 +406,15 @@ def _einsum_vjp(g: Any, out: Any, *xs: Any, index: int, subscripts: str) -> Any:
         subs.append(target)
     letters = target.replace("...", "")
     twice = [c for c in dict.fromkeys(letters) if letters.count(c) > 1]
-    if len(twice) == 1 and letters.count(twice[0]) == 2 and "..." not in target:
+    if len(twice) == 1 and letters.count(twice[0]) == 2 and "..." not in subscripts:
         # one letter on two axes (a diagonal): the einsum with that letter once, last, put on the diagonal
         c = twice[0]
         p1, p2 = (i for i, t in enumerate(target) if t == c)
         rest = target.replace(c, "")
         return apply("diagonal_grad", einsum(",".join(subs) + "->" + rest + c, *ops), xs[index],
                      offset=0, axis1=p1, axis2=p2)
-    used, result = set(subscripts), ""
+    # axes under ... that x_i lacks stay in the result, to be summed by the central un-broadcast
+    used, result = set(subscripts), "..." if "..." not in target and "..." in "".join(subs) else ""
     for pos, c in enumerate(target):
         if c in target[:pos] and c != ".":  # a repeated letter: the identity ties the copy to the first
             d = _letter_size(xs[index], target, c)
