@@ -16,9 +16,10 @@ from ..ir.shapes import fmt
 class FeedSpec:
     """The inputs a program takes, and how to check one value for each."""
 
-    def __init__(self, graph: Graph, params: list[int]) -> None:
+    def __init__(self, graph: Graph, params: list[int], array_types: tuple = ()) -> None:
         G = graph.nx
         self.graph_name = graph.name
+        self.array_types = array_types  # the backend's own arrays, taken as they are (see convert_native)
         self.params = [(G.nodes[n]["name"], G.nodes[n]["shape"], G.nodes[n]["dtype"]) for n in params]
         self.known = {G.nodes[n]["name"] for n in G if G.nodes[n]["op"] == "input"}
 
@@ -41,8 +42,14 @@ class FeedSpec:
             if type(value) is ndarray and value.dtype is dtype and value.shape == shape:
                 args.append(value)
             else:
-                args.append(convert(value, name, shape, dtype))
+                args.append(self.convert(value, name, shape, dtype))
         return args
+
+    def convert(self, value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
+        """One value checked and converted: the backend's own arrays lazily, anything else to NumPy."""
+        if self.array_types and isinstance(value, self.array_types):
+            return convert_native(value, name, shape, dtype)
+        return convert(value, name, shape, dtype)
 
 
     def fast_caller(self, fn: Any) -> Any:
@@ -198,6 +205,28 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+def convert_native(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
+    """A backend's own array (a dask array, say) checked by its ``shape`` and ``dtype`` only and cast
+    with its own ``astype`` (lazily): its values are never read, so a float may narrow (as ``convert``
+    allows) but an integer must fit the declared dtype for every value (a ``safe`` cast)."""
+    have = np.dtype(value.dtype)
+    if have.kind not in "biuf":
+        raise FeedError(f"input {name!r} expects numbers ({dtype}), got an array of dtype {have}; feed a numeric array")
+    if have != dtype:
+        if not (np.can_cast(have, dtype, "safe") or have.kind == dtype.kind == "f"):
+            raise FeedError(f"input {name!r} has dtype {dtype}, but an array of dtype {have} was fed; "
+                            f"convert it first (e.g. value.astype({dtype.name!r})) or declare the input with that dtype")
+        value = value.astype(dtype)
+    got = tuple(value.shape)
+    if not all(isinstance(a, (int, np.integer)) for a in got):
+        raise FeedError(f"input {name!r}: the array fed has sizes not known yet {got} (chunks of unknown size); "
+                        "compute them first (dask: x.compute_chunk_sizes())")
+    if len(got) != len(shape) or any(d is not None and d != a for d, a in zip(shape, got)):
+        raise FeedError(f"input {name!r} expects shape {fmt(shape)} ({dtype}), got shape {fmt(got)} "
+                        f"({value.dtype}); reshape the value or declare the input with None for sizes that vary")
+    return value
 
 
 def convert(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:

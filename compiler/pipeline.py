@@ -4,6 +4,7 @@ Backends register themselves; the compiler never imports one."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -20,8 +21,21 @@ from .plan import Lowered, Plan, Program
 from .runtime import CompiledFunction, CompiledStep, _Compiled
 from .schedule import ancestors, topological
 
-_BACKENDS: dict[str, Callable[[Plan], Lowered]] = {}
-_WRITES_INTO: dict[str, WritesInto] = {}  # backend -> which ops it can write into a given buffer
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered backend: how it lowers a plan, which ops it can write into a given buffer (for the
+    memory plan), the runtime classes wrapping what it returns, and the keyword options ``rg.compile``
+    accepts for it (handed over in ``plan.options["backend_options"]``)."""
+
+    lower: Callable[[Plan], Lowered]
+    writes_into: WritesInto = never
+    function_class: type = CompiledFunction
+    step_class: type = CompiledStep
+    options: frozenset = frozenset()
+
+
+_BACKENDS: dict[str, Backend] = {}
 
 # value_and_grad() fuses forward and backward into one program (compiled on first use) only for
 # graphs up to this size: there the per-call overhead it saves matters; on big graphs the time is
@@ -29,26 +43,35 @@ _WRITES_INTO: dict[str, WritesInto] = {}  # backend -> which ops it can write in
 FUSE_MAX_NODES = 5000
 
 
-def register_backend(name: str, lower: Callable[[Plan], Lowered], writes_into: WritesInto = never) -> None:
+def register_backend(name: str, lower: Callable[[Plan], Lowered], writes_into: WritesInto = never, *,
+                     function_class: type = CompiledFunction, step_class: type = CompiledStep,
+                     options: Sequence[str] = ()) -> None:
     """Make ``rg.compile(..., backend=name)`` lower plans with ``lower``. ``writes_into(op)`` says
     whether the backend can write ``op``'s result into a given buffer (``out=``); the memory plan
     then lets it overwrite a dying operand (elementwise ops) or a dead buffer (any fresh result).
-    The default, never, keeps every result in its own new array.
+    The default, never, keeps every result in its own new array. ``function_class`` / ``step_class``
+    (subclasses of the runtime's) wrap what ``lower`` returns; ``options`` are the extra keywords
+    ``rg.compile`` accepts for this backend.
 
     >>> register_backend("numpy", lower, writes_into=kernels.writes_into)
     """
-    _BACKENDS[name] = lower
-    _WRITES_INTO[name] = writes_into
+    _BACKENDS[name] = Backend(lower, writes_into, function_class, step_class, frozenset(options))
 
 
-def _lower(plan: Plan, backend: str) -> Lowered:
-    if backend not in _BACKENDS:
-        raise GraphError(f"unknown backend {backend!r}; registered backends: {', '.join(sorted(_BACKENDS))}")
-    return _BACKENDS[backend](plan)
+def _backend(name: str, options: dict) -> Backend:
+    if name not in _BACKENDS:
+        raise GraphError(f"unknown backend {name!r}; registered backends: {', '.join(sorted(_BACKENDS))}")
+    b = _BACKENDS[name]
+    unknown = sorted(set(options) - b.options)
+    if unknown:
+        known = ", ".join(sorted(b.options)) or "none"
+        raise GraphError(f"rg.compile got unknown keyword {unknown[0]!r} for backend {name!r} "
+                         f"(options of that backend: {known})")
+    return b
 
 
 def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, backend: str = "numpy",
-            optimize: bool = True, check_finite: bool = False) -> Any:
+            optimize: bool = True, check_finite: bool = False, **backend_options: Any) -> Any:
     """Compile ``outputs`` (a Tensor, list/tuple or dict of Tensors) into a callable.
 
     Without ``wrt``: ``f(**feeds)`` returns the outputs in the structure given.
@@ -64,8 +87,12 @@ def compile(outputs: Any, wrt: Union[None, Tensor, Sequence[Tensor]] = None, *, 
     ``check_finite=True`` checks every op's result (forward and backward): the first NaN or
     Inf raises FloatingPointError naming the op, the node and its operands (``err.node``).
     Off by default, and then the generated code holds no checks.
+
+    Other keywords are the backend's own options (``backend="dask", lazy=True``).
     """
-    options = {"optimize": optimize, **({"check_finite": True} if check_finite else {})}
+    _backend(backend, backend_options)  # an unknown backend or option fails before any work
+    options = {"optimize": optimize, **({"check_finite": True} if check_finite else {}),
+               **({"backend_options": backend_options} if backend_options else {})}
     flat, rebuild = flatten(outputs)
     graph = _common_graph(flat)
     with cyclic_gc_paused():
@@ -98,15 +125,16 @@ def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend
     params = [n for n in order if graph.nx.nodes[n]["op"] == "input"]
     body = [n for n in order if graph.nx.nodes[n]["op"] not in ("input", "constant")]
     plan = Plan(graph, {"call": Program("call", params, body, ids)}, options={**options, "stats": stats})
-    _plan_memory(plan, backend)
-    return CompiledFunction(plan, _lower(plan, backend), rebuild)
+    b = _backend(backend, options.get("backend_options", {}))
+    _plan_memory(plan, b)
+    return b.function_class(plan, b.lower(plan), rebuild)
 
 
-def _plan_memory(plan: Plan, backend: str) -> None:
+def _plan_memory(plan: Plan, backend: Backend) -> None:
     """Liveness and frees always; writing into dying operands' buffers only when optimising, and
     not under check_finite (its error names the operands' values, which must still be there)."""
     inplace = plan.options["optimize"] and not plan.options.get("check_finite")
-    writes_into = _WRITES_INTO.get(backend, never)
+    writes_into = backend.writes_into
     for name, program in plan.programs.items():
         plan.memory[name] = plan_program(plan.graph, program, inplace=inplace, writes_into=writes_into)
 
@@ -151,8 +179,9 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
     plan = Plan(work, {"forward": fwd, "backward": back},
                 options={"output": y.id, "wrt": [w.id for w in wrt], "dout": dout.id, "residuals": residuals,
                          "single": single, "stats": stats, "recomputed": recomputed, **options})
-    _plan_memory(plan, backend)
-    step = CompiledStep(plan, _lower(plan, backend))
+    b = _backend(backend, options.get("backend_options", {}))
+    _plan_memory(plan, b)
+    step = b.step_class(plan, b.lower(plan))
     if y.shape == () and len(work) <= FUSE_MAX_NODES:
         step.enable_fused(lambda: _compile_fused(graph, y, wrt, single, backend, options))
         if optimize and not options.get("check_finite"):  # (check_finite's errors name nodes of step.graph)
@@ -183,8 +212,9 @@ def _compile_backward_at_one(plan: Plan, backend: str) -> Optional[_Compiled]:
     program = Program("backward", residuals, [n for n in order if n not in keep and G._node[n]["op"] not in
                                               ("input", "constant")], roots, boxed=True, fed=0)
     one_plan = Plan(work, {"backward": program}, options={k: v for k, v in opts.items() if k != "stats"})
-    _plan_memory(one_plan, backend)
-    return _Compiled(one_plan, _lower(one_plan, backend))
+    b = _backend(backend, opts.get("backend_options", {}))
+    _plan_memory(one_plan, b)
+    return _Compiled(one_plan, b.lower(one_plan))
 
 
 def _reach_from(roots: list[int], pred: dict, stop: set[int]) -> set[int]:

@@ -48,3 +48,6 @@ class Lowered:
     functions: dict[str, Any]  # program name -> callable
     source: str  # the generated code, all programs
     line_map: dict[tuple[str, int], int]  # (program name, line number) -> node id
+    # Array types the functions take as fed (a dask array, say): checked by shape and dtype, cast
+    # lazily, never converted to NumPy (which would compute them).
+    array_types: tuple = ()

@@ -13,7 +13,7 @@ import numpy as np
 from ..ir.errors import FeedError
 from ..ir.graph import Graph, mimebundle
 from ..ir.shapes import fmt
-from .feeds import MISSING, FeedSpec, convert
+from .feeds import MISSING, FeedSpec
 from .memory import report as memory_report
 from .plan import Lowered, Plan
 
@@ -103,7 +103,7 @@ class CompiledFunction(_Compiled):
 
     def __init__(self, plan: Plan, lowered: Lowered, rebuild: Callable[[list], Any]) -> None:
         super().__init__(plan, lowered)
-        self._spec = FeedSpec(plan.graph, plan.programs["call"].params)
+        self._spec = FeedSpec(plan.graph, plan.programs["call"].params, lowered.array_types)
         self._rebuild = rebuild
         self._call = self._spec.fast_caller(self._fns["call"])  # feeds -> checked call
         self.last_feeds: Optional[dict] = None
@@ -147,7 +147,7 @@ class CompiledStep(_Compiled):
         super().__init__(plan, lowered)
         opts = plan.options
         G = plan.graph.nx
-        self._spec = FeedSpec(plan.graph, plan.programs["forward"].params)
+        self._spec = FeedSpec(plan.graph, plan.programs["forward"].params, lowered.array_types)
         out = G.nodes[opts["output"]]
         self._out_shape, self._out_dtype, self._out_name = out["shape"], out["dtype"], out["name"]
         self._single = opts["single"]
@@ -294,7 +294,7 @@ class CompiledStep(_Compiled):
         """The fast entry's way out: rebuild the keyword feeds and take the method's full path."""
         feeds = {n: v for (n, _, _), v in zip(self._spec.params, values) if v is not MISSING}
         feeds.update(extra)
-        return CompiledStep.value_and_grad(self, dout, **feeds)
+        return type(self).value_and_grad(self, dout, **feeds)  # the class's method (a backend's subclass may refine it)
 
     # -- views ----------------------------------------------------------------------------
     @property
@@ -326,15 +326,17 @@ class CompiledStep(_Compiled):
         value = out.pop(0)
         return value, out  # the residuals, in a list the backward will empty
 
-    def _backward(self, dout: Any, residuals: list) -> Any:
+    def _dout(self, dout: Any) -> Any:
+        """The seed checked and converted (1 when left out, for a scalar output only)."""
         if dout is None:
             if self._out_shape != ():
                 raise FeedError(f"output {self._out_name!r} has shape {fmt(self._out_shape)}: pass dout with that "
                                 "shape to backward() (it defaults to 1.0 only for a scalar output)")
-            dout = np.ones((), self._out_dtype)
-        else:
-            dout = convert(dout, "dout", self._out_shape, self._out_dtype)
-        args = [dout, *residuals]
+            return np.ones((), self._out_dtype)
+        return self._spec.convert(dout, "dout", self._out_shape, self._out_dtype)
+
+    def _backward(self, dout: Any, residuals: list) -> Any:
+        args = [self._dout(dout), *residuals]
         residuals.clear()  # hand the references over: the backward program frees each at its last use
         grads = list(self._run("backward", args))
         return grads[0] if self._single else grads

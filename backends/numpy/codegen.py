@@ -10,7 +10,8 @@ import linecache
 import sys
 import types
 import weakref
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -18,16 +19,30 @@ from ...compiler.finite import nonfinite_error
 from ...compiler.plan import Lowered, Plan, Program
 from ...ir.graph import Graph
 from ...ir.shapes import fmt
-from .kernels import expression, inplace_expression, namespace
+from . import kernels as numpy_kernels
 
 COMMENT_COLUMN = 32
 _PROGRAM_NUMBERS = itertools.count(1)  # each program's pseudo file name is unique (its linecache entry)
 
 
-def lower(plan: Plan) -> Lowered:
-    """Generate, compile and return the functions of ``plan``."""
+@dataclass(frozen=True)
+class KernelSet:
+    """How one array library writes each op: the expression of an op on named operands, its in-place
+    form (None when there is none), and the namespace the generated code runs in (``xp`` and the
+    helpers). NumPy's is the default; another backend (Dask) lowers with its own."""
+
+    expression: Callable[[str, list, dict], str]
+    inplace_expression: Callable[[str, list, dict, str], Optional[str]]
+    namespace: Callable[[], dict]
+
+
+NUMPY_KERNELS = KernelSet(numpy_kernels.expression, numpy_kernels.inplace_expression, numpy_kernels.namespace)
+
+
+def lower(plan: Plan, kernels: KernelSet = NUMPY_KERNELS) -> Lowered:
+    """Generate, compile and return the functions of ``plan``, written with ``kernels``."""
     graph = plan.graph
-    ns = namespace()
+    ns = kernels.namespace()
     constants = sorted({c for name in plan.programs for c in plan.constants_of(name)})
     for c in constants:
         value = graph.nx.nodes[c]["value"]
@@ -38,7 +53,7 @@ def lower(plan: Plan) -> Lowered:
     if check:
         ns["_finite"] = _finite_checker(graph)
     for name, program in plan.programs.items():
-        lines, lines_nodes = _function(graph, program, plan.memory.get(name), check)
+        lines, lines_nodes = _function(graph, program, plan.memory.get(name), check, kernels)
         src = "\n".join(lines) + "\n"
         filename = f"<revgraph {name} {next(_PROGRAM_NUMBERS)}>"
         linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # tracebacks show the code
@@ -87,7 +102,8 @@ def _describe_operand(graph: Graph, nid: int) -> str:
     return safe_text(d["name"], 24)
 
 
-def _function(graph: Graph, program: Program, memory: Any = None, check: bool = False) -> tuple[list[str], dict[int, int]]:
+def _function(graph: Graph, program: Program, memory: Any = None, check: bool = False,
+              kernels: KernelSet = NUMPY_KERNELS) -> tuple[list[str], dict[int, int]]:
     """One function: parameters (or a boxed argument list it empties), one line per op,
     ``del`` lines dropping each value after its last use (from the memory plan), and with
     ``check`` a finiteness check after each float result. A program of more than ``PART_OPS``
@@ -107,7 +123,7 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
     frees = memory.frees if memory is not None else {}
     lines += [_finite_line(G, p) for p in program.params if check and _is_float(G, p)]
     line_nodes: dict[int, int] = {}
-    write = _OpWriter(graph, inplace, check, memory.operands if memory is not None else {})
+    write = _OpWriter(graph, inplace, check, memory.operands if memory is not None else {}, kernels)
     results = ", ".join(var(r) for r in program.results)
     if len(program.body) <= PART_OPS:
         for nid in program.body:
@@ -136,8 +152,10 @@ def _as_scalars(params: list[int]) -> list[str]:
 class _OpWriter:
     """Writes the line(s) of one op: the assignment with its comment, the finiteness check, the ``del``."""
 
-    def __init__(self, graph: Graph, inplace: dict, check: bool, operands: dict) -> None:
+    def __init__(self, graph: Graph, inplace: dict, check: bool, operands: dict,
+                 kernels: KernelSet = NUMPY_KERNELS) -> None:
         self.graph, self.G, self.inplace, self.check = graph, graph.nx, inplace, check
+        self.expression, self.inplace_expression = kernels.expression, kernels.inplace_expression
         self.operands = operands  # node -> operand ids, as the memory planner read them (else asked of the graph)
         self.shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
 
@@ -154,8 +172,8 @@ class _OpWriter:
             operands = self.graph.operands(nid)
         args = [f"v{o}" for o in operands]
         out = self.inplace.get(nid)
-        text = inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
-        code = f"    v{nid} = {text or expression(op, args, attrs)}"
+        text = self.inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
+        code = f"    v{nid} = {text or self.expression(op, args, attrs)}"
         shown = self.shown
         what = ", ".join([shown[o] if o in shown else self.describe(o) for o in operands])
         label = name if len(name) <= 40 and name.isidentifier() else safe_text(name)

@@ -1,0 +1,194 @@
+"""Dask kernels: the numpy backend's templates and helpers with ``xp = dask.array``.
+
+Most NumPy templates are right on dask arrays as written (``xp.exp({0})``, ``{0} @ {1}``,
+``xp.sum({0}, axis=...)``: dask.array mirrors NumPy's API, and its reductions are tree reductions
+over the chunks); those ops are listed in ``SAME_AS_NUMPY`` and lowered from the numpy backend's
+own table. Pure-``xp`` helpers (softmax, log_softmax, mse, sum_to_like, ...) are the numpy
+backend's functions re-bound to this module's globals, so ``xp`` in their code is dask.array. What
+NumPy writes with ``out=``, in-place assignment or value-dependent checks is written here
+(``OWN_HELPERS``). An op in neither table is not available on Dask: lowering it is a GraphError
+naming the op (tests/test_dask_registry.py walks the registry so no op goes unnoticed).
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Optional
+
+import dask.array as da
+import numpy as np
+
+from ...ir.errors import GraphError
+from ..numpy import kernels as numpy_kernels
+
+xp = da
+
+# Ops whose NumPy template (backends/numpy/kernels.TEMPLATES) computes the same values on dask arrays.
+SAME_AS_NUMPY = frozenset({
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin", "cos", "tanh",
+    "sigmoid", "relu", "maximum", "minimum", "where", "sign", "stop_gradient",
+    "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+    "sum", "mean", "max", "argmax",
+    "matmul", "transpose", "broadcast_to", "concatenate", "getitem", "expand_dims", "squeeze",
+    "softmax", "log_softmax", "softmax_cross_entropy", "nll", "mse",
+    "sum_to_like", "size_of", "zeros_like", "ones_like", "cast", "onehot", "getitem_grad",
+    "concat_part", "accumulate", "tanh_grad", "sigmoid_grad",
+})
+
+# Ops written differently on Dask (template text as in the numpy backend's table).
+TEMPLATES = {
+    # A gradient broadcast to a chunked value's shape takes that value's chunks (no rechunk later).
+    "broadcast_like": "broadcast_like({0}, {1})",
+    "reshape": lambda a, k: f"reshape({a[0]}, {numpy_kernels.literal(k['shape'])})",
+    "reshape_like": "reshape({0}, xp.shape({1}))",
+}
+
+
+# -- helpers NumPy writes with out=, in-place assignment or value-dependent checks ---------------------
+def tanh_grad(g: Any, y: Any, out: Any = None) -> Any:
+    """g * (1 - y²), in the numpy kernel's order of operations."""
+    return g * (1 - y * y)
+
+
+def sigmoid_grad(g: Any, y: Any, out: Any = None) -> Any:
+    """g * ((1 - y) * y), in the numpy kernel's order of operations."""
+    return g * ((1 - y) * y)
+
+
+def _labels_in_range(block: np.ndarray, classes: int) -> np.ndarray:
+    """One chunk of integer labels, checked where it is computed (on a worker): the same error as
+    the numpy kernel's, raised by the dask computation."""
+    if block.size and (block.min() < 0 or block.max() >= classes):
+        raise ValueError(f"integer labels must lie in [0, {classes}), got values from {block.min()} to {block.max()}")
+    return block
+
+
+def _check_labels(labels: Any, classes: int) -> Any:
+    """``labels`` with a range check in each chunk's task (reading values here would compute them)."""
+    return da.map_blocks(_labels_in_range, da.asarray(labels), classes, dtype=labels.dtype)
+
+
+def _take_label(logp: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(logp, labels, axis=-1)
+
+
+def nll(logp: Any, labels: Any) -> Any:
+    """Mean over the batch of -log p of the labels; the sum over the batch is a tree reduction."""
+    logp, labels = da.asarray(logp), da.asarray(labels)
+    batch = logp.size // logp.shape[-1]
+    _check_label_shape(labels, logp.shape)
+    if labels.dtype.kind in "iu":
+        whole = logp.rechunk({logp.ndim - 1: -1})  # each class row in one chunk (no-op when it already is)
+        rows = _check_labels(labels, logp.shape[-1]).rechunk(whole.chunks[:-1])  # the label chunks match logp's
+        picked = da.map_blocks(_take_label, whole, rows[..., None], dtype=logp.dtype)
+        return -da.sum(picked) / batch
+    return -da.sum(labels * logp) / batch
+
+
+def onehot(labels: Any, ref: Any) -> Any:
+    """One-hot rows of ``ref``'s dtype, chunked as the labels are along the batch."""
+    _check_label_shape(labels, np.shape(ref))
+    classes = np.shape(ref)[-1]
+    return (_check_labels(labels, classes)[..., None] == da.arange(classes)).astype(ref.dtype)
+
+
+def getitem_grad(g: Any, x: Any, index: tuple) -> Any:
+    """Zeros shaped like x with g written at x[index] (dask's assignment takes no ``None`` in an
+    index: those axes of g have size 1 and are dropped from both)."""
+    chunks = x.chunks if isinstance(x, da.Array) else "auto"
+    out = da.zeros(np.shape(x), dtype=g.dtype, chunks=chunks)
+    index, g = _without_new_axes(index, g, np.ndim(x))
+    out[index] = g
+    return out
+
+
+def _without_new_axes(index: tuple, g: Any, ndim: int) -> tuple:
+    """``index`` without its ``None`` entries, and ``g`` without the size-1 axes they made."""
+    if None not in index:
+        return index, g
+    spanned = ndim - sum(1 for i in index if i is not None and i is not Ellipsis)  # axes an Ellipsis covers
+    axis, dropped = 0, []
+    for i in index:
+        if i is None:
+            dropped.append(axis)
+            axis += 1
+        elif i is Ellipsis:
+            axis += spanned
+        elif isinstance(i, slice):
+            axis += 1
+    return tuple(i for i in index if i is not None), da.squeeze(g, axis=tuple(dropped))
+
+
+def reshape(x: Any, shape: tuple) -> Any:
+    """x reshaped; where dask cannot (it only merges or splits whole axes evenly across chunks, so
+    (2, 3, 2) -> (3, 4) is refused), x is first made one chunk, which reshapes as NumPy does."""
+    x = da.asarray(x)
+    try:
+        return da.reshape(x, shape)
+    except NotImplementedError:
+        return da.reshape(x.rechunk(-1), shape)
+
+
+def broadcast_like(x: Any, ref: Any) -> Any:
+    """x broadcast to ref's shape; new and size-1 axes take ref's chunks."""
+    shape = np.shape(ref)
+    if not isinstance(ref, da.Array):
+        return da.broadcast_to(x, shape)
+    x = da.asarray(x)
+    lead = len(shape) - x.ndim
+    chunks = tuple(ref.chunks[i] if i < lead or x.shape[i - lead] == 1 else x.chunks[i - lead]
+                   for i in range(len(shape)))
+    return da.broadcast_to(x, shape, chunks=chunks)
+
+
+OWN_HELPERS = {f.__name__: f for f in (tanh_grad, sigmoid_grad, nll, onehot, getitem_grad, reshape, broadcast_like,
+                                       _check_labels)}
+
+
+# -- the numpy backend's pure-xp helpers, with xp = dask.array -------------------------------------------
+def _rebound(fn: Any, globals_: dict) -> Any:
+    """The same function code, reading its globals (``xp``, other helpers) from ``globals_``."""
+    return types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+_GLOBALS: dict = {**vars(numpy_kernels), "xp": da, **OWN_HELPERS}
+REBOUND = {name: _rebound(fn, _GLOBALS) for name, fn in numpy_kernels.HELPERS.items() if name not in OWN_HELPERS}
+_GLOBALS.update(REBOUND)
+_check_label_shape = _rebound(numpy_kernels._check_label_shape, _GLOBALS)
+_GLOBALS["_check_label_shape"] = _check_label_shape
+HELPERS = {**REBOUND, **OWN_HELPERS}
+
+
+def available(op: str) -> bool:
+    """Whether ``op`` has a Dask kernel."""
+    return op in TEMPLATES or op in SAME_AS_NUMPY
+
+
+def unavailable_error(op: str, where: str = "") -> GraphError:
+    """The error for an op with no Dask kernel (``where`` describes the node)."""
+    at = f" ({where})" if where else ""
+    return GraphError(f"op {op!r}{at} is not available on the Dask backend (backends/dask/kernels.py has no kernel "
+                      f"for it); compile this graph with backend='numpy', or add a Dask kernel for {op!r}")
+
+
+def expression(op: str, args: list, attrs: dict) -> str:
+    """The Python expression computing ``op`` on dask arrays named ``args``."""
+    if op in TEMPLATES:
+        template = TEMPLATES[op]
+        if callable(template):
+            return template(args, attrs)
+        return template.format(*args, **{k: numpy_kernels.literal(v) for k, v in attrs.items()})
+    if op in SAME_AS_NUMPY:
+        return numpy_kernels.expression(op, args, attrs)
+    raise unavailable_error(op)
+
+
+def inplace_expression(op: str, args: list, attrs: dict, out: str) -> Optional[str]:
+    """None: dask arrays are immutable, so the memory plan's in-place entries are ignored (the
+    scheduler frees each chunk when its last reader has run)."""
+    return None
+
+
+def namespace() -> dict:
+    """Globals of generated code on Dask: ``xp`` is dask.array; no builtins but slice."""
+    return {"__builtins__": {"slice": slice}, "xp": da, **HELPERS}

@@ -1,0 +1,73 @@
+"""The objects ``rg.compile(..., backend="dask")`` returns: the numpy backend's, plus
+``dask_graph(**feeds)`` (the task graph of one call) and a ``value_and_grad`` that computes the
+forward and backward programs together when it cannot run the fused program."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...compiler.runtime import CompiledFunction, CompiledStep
+
+
+class DaskFunction(CompiledFunction):
+    """A compiled function on Dask: ``f(**feeds)`` computes every output in one ``dask.compute``.
+
+    >>> f = rg.compile([y, z], backend="dask"); f(x=x_dask)      # -> [y_value, z_value]
+    """
+
+    def dask_graph(self, **feeds: Any) -> Any:
+        """The dask task graph of ``f(**feeds)``, nothing computed: a ``dask.delayed`` object
+        (``.dask`` is the graph; ``.visualize("tasks.png")`` or ``dask.visualize`` draws it).
+
+        >>> f.dask_graph(x=x_dask).visualize("tasks.png")      # doctest: +SKIP
+        """
+        import dask
+
+        values = self._fns["call"].build(self._spec.bind(feeds))
+        return dask.delayed(list(values), traverse=True)
+
+
+class DaskStep(CompiledStep):
+    """A forward/backward program on Dask. ``value_and_grad(**feeds)`` computes the value and the
+    gradients in one ``dask.compute``; ``forward`` keeps the residuals persisted (on the workers,
+    under a Client) for ``backward``, so for data larger than memory use ``value_and_grad``.
+
+    >>> step = rg.compile(loss, wrt=[W1, b1], backend="dask")
+    >>> value, (dW1, db1) = step.value_and_grad(x=x_chunked, t=t_chunked, W1=W1, b1=b1)
+    """
+
+    def value_and_grad(self, dout: Any = None, **feeds: Any) -> tuple[Any, Any]:
+        if dout is None and self._make_fused is not None:
+            return self._fused_function().call_with(feeds)
+        value, grads = self._build(dout, feeds)
+        finish = self._fns["backward"].finish
+        results = finish((value, *grads))  # one compute: the forward work the gradients read runs once
+        return results[0], results[1] if self._single else list(results[1:])
+
+    value_and_grad.__doc__ = CompiledStep.value_and_grad.__doc__
+
+    def dask_graph(self, dout: Any = None, **feeds: Any) -> Any:
+        """The dask task graph of one forward and backward on ``feeds`` (the programs ``rg.to_dot(step)``
+        draws), nothing computed: a ``dask.delayed`` of ``[value, *gradients]`` (``.dask`` is the graph;
+        ``.visualize("tasks.png")`` or ``dask.visualize`` draws it).
+
+        >>> step.dask_graph(x=x_chunked, t=t_chunked, W1=W1, b1=b1).visualize("tasks.png")   # doctest: +SKIP
+        """
+        import dask
+
+        value, grads = self._build(dout, feeds)
+        return dask.delayed([value, *grads], traverse=True)
+
+    def _build(self, dout: Any, feeds: dict) -> tuple[Any, list]:
+        """The value and the gradients as dask arrays: the forward and backward programs' task graphs, joined."""
+        value, *residuals = self._run_built("forward", self._spec.bind(feeds))
+        args = [self._dout(dout), *residuals]
+        residuals.clear()
+        return value, list(self._run_built("backward", args))
+
+    def _run_built(self, name: str, args: list) -> tuple:
+        """Program ``name``'s results as dask arrays; a failure while building points at its node."""
+        try:
+            return self._fns[name].build(args)
+        except (ValueError, IndexError, TypeError) as exc:
+            raise self._explain(name, exc) from exc
