@@ -60,24 +60,30 @@ def test_repeated_indices_accumulate_in_the_gradient():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_the_row_fast_path_equals_np_add_at(dtype):
+@pytest.mark.parametrize("shape, n", [((5, 3, 2), (4, 3)), ((7, 2), (100,)), ((7, 4, 5), (10, 10))],
+                         ids=["few_indices", "narrow_rows", "wide_rows"])
+def test_the_row_paths_equal_np_add_at(dtype, shape, n):
     rng = np.random.default_rng(0)
-    x = np.zeros((5, 3, 2), dtype)
-    idx = rng.integers(-5, 5, size=(4, 3))
-    g = rng.normal(size=(4, 3, 3, 2)).astype(dtype)
+    x = np.zeros(shape, dtype)
+    idx = rng.integers(-shape[0], shape[0], size=n)
+    g = rng.normal(size=n + shape[1:]).astype(dtype)
     want = np.zeros_like(x)
     np.add.at(want, idx, g)
     got = kernels_shape.index_grad(g, x, idx, key=("array",))
-    assert got.dtype == dtype
-    np.testing.assert_allclose(got, want, rtol=1e-6)
-    # a broadcast gradient (a scalar's) and the general path (a mask next to an integer array)
-    np.testing.assert_allclose(kernels_shape.index_grad(np.float64(2.0), x, idx, key=("array",)),
-                               kernels_shape.index_grad(np.full((4, 3, 3, 2), 2.0), x, idx, key=("array",)))
+    assert got.dtype == dtype and got.shape == shape
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # a broadcast gradient (a scalar's) gives what the full one does
+    np.testing.assert_allclose(kernels_shape.index_grad(np.asarray(2.0, dtype), x, idx, key=("array",)),
+                               kernels_shape.index_grad(np.full(g.shape, 2.0, dtype), x, idx, key=("array",)))
+
+
+def test_the_general_scatter_path_with_a_mask_next_to_an_integer_array():
+    x = np.zeros((5, 3, 2))
     mask = np.array([True, False, True])
-    general = kernels_shape.index_grad(np.ones((2, 2)), x, np.array([1, 1]), mask, key=("array", "array"))
+    got = kernels_shape.index_grad(np.ones((2, 2)), x, np.array([1, 1]), mask, key=("array", "array"))
     want = np.zeros_like(x)
     np.add.at(want, (np.array([1, 1]), np.nonzero(mask)[0]), np.ones((2, 2)))  # x[[1, 1], mask]: (2, 2)
-    np.testing.assert_array_equal(general, want.astype(dtype))
+    np.testing.assert_array_equal(got, want)
 
 
 def test_an_integer_tensor_indexes_and_sizes_may_be_fixed_at_run_time():
