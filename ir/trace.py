@@ -8,6 +8,7 @@ unrolled for the sizes seen.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable
 
@@ -21,6 +22,8 @@ from .tensor import Tensor
 
 def trace(fn: Callable[..., Any], **example_feeds: Any) -> Graph:
     """The Graph of ``fn``, with inputs shaped and typed like ``example_feeds``; ``g.outputs`` holds what fn returned.
+    Every parameter without a default needs an example; one with a default (or bound by functools.partial)
+    becomes an input only when given one, else keeps its value.
 
     >>> def model(x, W): return rg.sum(rg.relu(x @ W))
     >>> g = rg.trace(model, x=np.ones((2, 3)), W=np.ones((3, 4)))
@@ -29,37 +32,52 @@ def trace(fn: Callable[..., Any], **example_feeds: Any) -> Graph:
     """
     if not callable(fn):
         raise GraphError(f"rg.trace needs a function, got {type(fn).__name__}")
-    params = _parameters(fn)
-    missing = [p for p in params if p not in example_feeds]
-    extra = [k for k in example_feeds if k not in params]
+    required, optional = _parameters(fn)
+    missing = [p for p in required if p not in example_feeds]
+    extra = [k for k in example_feeds if k not in required and k not in optional]
     if missing or extra:
-        raise GraphError(f"rg.trace({getattr(fn, '__name__', 'fn')}): give one example per parameter "
-                         f"{params}; missing {missing}, unknown {extra}")
-    g = Graph(getattr(fn, "__name__", "traced"))
+        raise GraphError(f"rg.trace({_name(fn)}): give one example per parameter {required}"
+                         f"{f' (and optionally {optional}, which have defaults)' if optional else ''}; "
+                         f"missing {missing}, unknown {extra}")
+    g = Graph(_name(fn))
     inputs = {}
-    for name in params:
+    for name in [p for p in required + optional if p in example_feeds]:
         arr = np.asarray(example_feeds[name])
         dtype = as_dtype(arr.dtype, what=f"example for {name!r}")
         inputs[name] = g.input(name, shape=arr.shape, dtype=dtype)
-    out = fn(**inputs)
+    out = fn(**inputs)  # parameters with defaults not given keep them (functools.partial's keywords too)
     _check_outputs(out, fn)
     g.outputs = out
     return g
 
 
-def _parameters(fn: Callable[..., Any]) -> list[str]:
-    sig = inspect.signature(fn)
-    names = []
+def _name(fn: Callable[..., Any]) -> str:
+    """A function's name; a functools.partial is named after the function it wraps."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return getattr(fn, "__name__", "traced")
+
+
+def _parameters(fn: Callable[..., Any]) -> tuple[list[str], list[str]]:
+    """(parameters the examples must give, parameters with defaults they may give)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise GraphError(f"rg.trace: cannot read the parameters of {_name(fn)!r}; wrap it in a def") from None
+    required, optional = [], []
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise GraphError(f"rg.trace: parameter *{p.name} of {fn.__name__} cannot be traced; name each input")
-        names.append(p.name)
-    return names
+            raise GraphError(f"rg.trace: parameter *{p.name} of {_name(fn)} cannot be traced; name each input")
+        if p.kind is p.POSITIONAL_ONLY:
+            raise GraphError(f"rg.trace: parameter {p.name} of {_name(fn)} is positional-only; inputs are "
+                             "passed by name (drop the '/')")
+        (required if p.default is p.empty else optional).append(p.name)
+    return required, optional
 
 
 def _check_outputs(out: Any, fn: Callable[..., Any]) -> None:
     items = list(out.values()) if isinstance(out, dict) else list(out) if isinstance(out, (list, tuple)) else [out]
     for item in items:
         if not isinstance(item, Tensor):
-            raise GraphError(f"rg.trace: {getattr(fn, '__name__', 'fn')} returned {type(item).__name__}; it must "
+            raise GraphError(f"rg.trace: {_name(fn)} returned {type(item).__name__}; it must "
                              "return Tensors computed from its inputs (a Tensor, or a list/tuple/dict of them)")

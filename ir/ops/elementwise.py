@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..apply import apply
 from ..registry import OpDef, register
 from . import _rules as R
-from .internal import sigmoid_grad, tanh_grad
+from .internal import sigmoid_grad, tanh_grad, zeros_like
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin", "cos",
            "tanh", "sigmoid", "relu", "maximum", "minimum", "where", "sign", "stop_gradient",
@@ -36,8 +38,37 @@ _op("mul", 2, R.elementwise, (lambda g, out, x, y: g * y,
 _op("div", 2, R.true_divide, (lambda g, out, x, y: g / y,
                               lambda g, out, x, y: -g * out / y), **CHEAP)          # d(x/y)/dy = -x/y² = -out/y
 _op("neg", 1, R.same, (lambda g, out, x: -g,), **CHEAP)
-_op("pow", 2, R.elementwise, (lambda g, out, x, y: g * y * x ** (y - 1),
-                              lambda g, out, x, y: g * out * log(x)), **FRESH)    # only built when y needs a gradient
+
+
+def _constant_scalar(t: Any) -> Any:
+    """The value of ``t`` when it is a scalar known while building (a Python number, a scalar constant node),
+    else None."""
+    if isinstance(t, (int, float)) and not isinstance(t, bool):
+        return t
+    data = getattr(t, "_data", None)  # a graph Tensor
+    if data is not None and data.get("op") == "constant" and np.ndim(data.get("value")) == 0:
+        return float(data["value"])
+    return None
+
+
+def _pow_base_grad(g: Any, out: Any, x: Any, y: Any) -> Any:
+    # d(x^y)/dx = y x^(y-1), and 0 where y = 0 -- also at x = 0, where the formula is 0 * inf
+    k = _constant_scalar(y)
+    if k == 0:
+        return zeros_like(g)
+    if k is not None:
+        return g * y * x ** (y - 1)
+    # where x = y = 0 the base is replaced by 1: y x^(y-1) is then 0, with no inf (also in its own gradient)
+    return g * y * where(equal(x, 0), where(equal(y, 0), 1, x), x) ** (y - 1)
+
+
+def _pow_exponent_grad(g: Any, out: Any, x: Any, y: Any) -> Any:
+    # d(x^y)/dy = x^y log x, and 0 where x^y = 0 (0^y for y > 0), where the formula is 0 * -inf;
+    # only built when y needs a gradient, so x ** 2.0 never computes log(x)
+    return g * out * log(where(equal(out, 0), 1, x))
+
+
+_op("pow", 2, R.elementwise, (_pow_base_grad, _pow_exponent_grad), **FRESH)
 
 # -- transcendental and friends --------------------------------------------------------------
 _op("exp", 1, R.to_float, (lambda g, out, x: g * out,), **FRESH)

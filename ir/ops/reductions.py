@@ -22,6 +22,16 @@ def _reduce_rule(x: Aval, axis: Any = None, keepdims: bool = False) -> tuple:
     return R.reduced_shape(x.shape, axis, keepdims), x.dtype
 
 
+def accumulated_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype NumPy's sum, prod and cumsum give: bools and small integers widen to the platform
+    integer (int64; uint64 for unsigned), floats keep theirs -- asked of NumPy itself."""
+    return np.sum(np.zeros(1, dtype)).dtype
+
+
+def _sum_rule(x: Aval, axis: Any = None, keepdims: bool = False) -> tuple:
+    return R.reduced_shape(x.shape, axis, keepdims), accumulated_dtype(x.dtype)
+
+
 def _mean_rule(x: Aval, axis: Any = None, keepdims: bool = False) -> tuple:
     return R.reduced_shape(x.shape, axis, keepdims), R.float_result(x.dtype)
 
@@ -63,7 +73,7 @@ def _max_vjp(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 
 _axis_attrs = {"axis": None, "keepdims": False}
-register(OpDef("sum", 1, _reduce_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
+register(OpDef("sum", 1, _sum_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
                vjp=(lambda g, out, x, axis, keepdims: spread(g, x, axis, keepdims),), fresh=True))
 register(OpDef("mean", 1, _mean_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
                vjp=(lambda g, out, x, axis, keepdims: spread(g / _count(x, axis), x, axis, keepdims),), fresh=True))
