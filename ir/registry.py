@@ -83,6 +83,7 @@ class OpDef:
     normalize: Optional[Callable[..., dict]] = None  # normalize(avals, **attrs) -> attrs
     internal: bool = False  # used by VJP rules; not re-exported as rg.<name>
     doc: str = ""
+    grad_note: str = ""  # the gradient's convention at kinks, steps and poles, for docs/ops.md
     # -- facts for the compiler's passes (see above); every default is the safe one ----------------
     elementwise: bool = False
     fresh: Union[bool, Callable[[int, dict], bool]] = False

@@ -48,7 +48,8 @@ def dynamic_results(fn: Callable, values: list, proj: Any, second: Optional[list
     xs = [dy.Variable(v) for v in values]
     out = fn(*xs)
     rg.sum(out * proj).backward(create_graph=second is not None)
-    grads = [x.grad for x in xs]
+    # no gradient reaches x (floor, sign ...): None, where the static engine gives zeros
+    grads = [x.grad if x.grad is not None else dy.Variable(np.zeros_like(x.data)) for x in xs]
     result = [out.data, *[g.data for g in grads]]
     if second is not None:
         for x in xs:

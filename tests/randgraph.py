@@ -219,10 +219,8 @@ def _broadcasts(a: tuple, b: tuple) -> bool:
 def _unary(fn: str) -> Callable[[_Builder], Any]:
     def gen(b: _Builder) -> Any:
         x = b.pick()
-        if fn == "exp":
-            x = x and b.bounded(x, 2.5)
-        elif fn in ("log", "sqrt"):
-            x = x and b.positive(x)
+        if fn in UNARY_DOMAINS:
+            x = x and UNARY_DOMAINS[fn](b, x)
         elif fn in KINKED:  # central differences straddling the kink would disagree with the subgradient
             x = b.pick(_clear_of_zero)
         return x and b.add(fn, x)
@@ -239,9 +237,6 @@ def _binary(fn: str) -> Callable[[_Builder], Any]:
             return None  # a tie (or near-tie) of maximum/minimum: the same kink as abs at 0
         return y and b.add(fn, *((x, y) if b.choice([True, False]) or fn == "div" else (y, x)))
     return gen
-
-
-KINKED = ("abs", "relu", "maximum", "minimum", "max")
 
 
 def _clear_of_zero(v: np.ndarray) -> bool:
@@ -269,6 +264,7 @@ def _pow(b: _Builder) -> Any:
 
 
 COMPARISONS = ["greater", "less", "greater_equal", "less_equal", "equal", "not_equal"]
+TESTS = ["isnan", "isinf", "isfinite"]
 
 
 def _where(b: _Builder) -> Any:
@@ -429,6 +425,97 @@ def _stop_gradient(b: _Builder) -> Any:
     return labels and b.add("softmax_cross_entropy", x, labels)
 
 
+# -- ir/ops/math.py ---------------------------------------------------------------------------------------
+def _in_unit(b: _Builder, r: Ref) -> Optional[Ref]:
+    """``r`` when |r| <= 0.9, else 0.9 tanh(r): inside arcsin's, arccos's and arctanh's domain, clear of the poles."""
+    t = b.bounded(r, 0.9)
+    return t if t is r else t and b.add("mul", t, 0.9)
+
+
+def _above_one(b: _Builder, r: Ref) -> Optional[Ref]:
+    """A value >= 1.2 (arccosh's domain, clear of its pole at 1)."""
+    p = b.positive(r)
+    return p and b.add("add", p, 1.0)
+
+
+UNARY_DOMAINS: dict[str, Callable[[_Builder, Ref], Optional[Ref]]] = {
+    "exp": lambda b, r: b.bounded(r, 2.5), "log": lambda b, r: b.positive(r), "sqrt": lambda b, r: b.positive(r),
+    "tan": lambda b, r: b.bounded(r, 1.2), "sinh": lambda b, r: b.bounded(r, 2.5),
+    "cosh": lambda b, r: b.bounded(r, 2.5), "expm1": lambda b, r: b.bounded(r, 2.5),
+    "exp2": lambda b, r: b.bounded(r, 2.5), "arcsin": _in_unit, "arccos": _in_unit, "arctanh": _in_unit,
+    "arccosh": _above_one, "log1p": lambda b, r: b.positive(r), "log2": lambda b, r: b.positive(r),
+    "log10": lambda b, r: b.positive(r), "reciprocal": lambda b, r: _away_from_zero(b, r),
+}
+
+
+def _rounding(fn: str) -> Callable[[_Builder], Any]:
+    # floor, ceil, round jump at integers (round at halves): only where no value is within a hair of one
+    def gen(b: _Builder) -> Any:
+        x = b.pick(lambda v: _clear_of_zero(v * 2 - np.round(v * 2)))
+        return x and b.add(fn, x)
+    return gen
+
+
+def _clip(b: _Builder) -> Any:
+    lo, hi = b.choice([-1.0, -0.3, None]), b.choice([0.2, 1.0, None])
+    if lo is None and hi is None:
+        return None
+    x = b.pick(lambda v: all(_clear_of_zero(v - c) for c in (lo, hi) if c is not None))
+    return x and b.add("clip", x, lo, hi)
+
+
+def _remainder(fn: str) -> Callable[[_Builder], Any]:
+    # x - k y jumps where x / y is an integer
+    def gen(b: _Builder) -> Any:
+        x = b.pick()
+        y = x and b.compatible(x)
+        y = y and _away_from_zero(b, y)
+        if y is None:
+            return None
+        q = b.vals[x.i] / b.vals[y.i]
+        return b.add(fn, x, y) if _clear_of_zero(q - np.round(q)) else None
+    return gen
+
+
+def _hypot(b: _Builder) -> Any:
+    x = b.pick()
+    y = x and b.compatible(x)
+    if y is None or np.min(b.vals[x.i] ** 2 + b.vals[y.i] ** 2) < 0.04:  # its kink at the origin
+        return None
+    return b.add("hypot", x, y)
+
+
+def _arctan2(b: _Builder) -> Any:
+    y = b.pick()
+    x = y and b.compatible(y)
+    x = x and b.positive(x)  # x > 0: clear of the branch cut on the negative x axis
+    return x and b.add("arctan2", y, x)
+
+
+def _leaky_relu(b: _Builder) -> Any:
+    x = b.pick(_clear_of_zero)
+    return x and b.add("leaky_relu", x, b.choice([0.01, 0.2]))
+
+
+def _bool_int(b: _Builder) -> Any:
+    """bool and int values inside the float graph: a comparison (or isfinite...), maybe its sum (int64, as
+    NumPy) with int arithmetic and a threshold, then the bool times, plus or selecting float values. Ints
+    meet floats only through bools, so float32 graphs stay float32 (int64 + float32 is float64 in NumPy)."""
+    x = b.pick(lambda v: v.ndim >= 1 and _clear_of_zero(v))
+    test = x and b.choice(COMPARISONS + TESTS)
+    c = x and (b.add(test, x) if test in TESTS else b.add(test, x, 0.0))
+    if c is not None and b.choice([True, False]):
+        n = b.add("sum", c, axis=b.choice([None, -1]), keepdims=b.choice([False, True]))
+        if n is not None and b.choice([True, False]):
+            n = b.add(b.choice(["add", "mul", "sub"]), n, b.choice([n, 2, True]))
+        c = n and b.add(b.choice(["greater", "less_equal"]), n, b.choice([0, 1, 2]))
+    y = c and b.pick(lambda w: _broadcasts(b.shape(c), w.shape))
+    if y is None:
+        return None
+    kind = b.choice(["mul", "add", "where"])
+    return b.add("where", c, y, 0.5) if kind == "where" else b.add(kind, *((c, y) if b.choice([True, False]) else (y, c)))
+
+
 SMOOTH = {
     "add": _binary("add"), "sub": _binary("sub"), "mul": _binary("mul"), "div": _binary("div"),
     "neg": _unary("neg"), "pow": _pow, "exp": _unary("exp"), "log": _unary("log"), "sqrt": _unary("sqrt"),
@@ -438,16 +525,23 @@ SMOOTH = {
     "getitem": _getitem, "expand_dims": _expand_dims, "squeeze": _squeeze, "softmax": _softmax("softmax"),
     "log_softmax": _softmax("log_softmax"), "softmax_cross_entropy": _softmax_cross_entropy, "mse": _mse,
     "stop_gradient": _stop_gradient,
+    **{fn: _unary(fn) for fn in ("tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+                                 "log1p", "expm1", "log2", "log10", "exp2", "reciprocal", "sinc", "deg2rad",
+                                 "rad2deg", "nan_to_num", "softplus")},
+    "arctan2": _arctan2, "hypot": _hypot, "logaddexp": _binary("logaddexp"), "logaddexp2": _binary("logaddexp2"),
 }
 KINKED = {
     "abs": _unary("abs"), "relu": _unary("relu"), "maximum": _binary("maximum"), "minimum": _binary("minimum"),
     "max": _reduction("max"), "where": _where, "sign": _sign,
+    "floor": _rounding("floor"), "ceil": _rounding("ceil"), "round": _rounding("round"), "clip": _clip,
+    "mod": _remainder("mod"), "fmod": _remainder("fmod"), "fmax": _binary("fmax"), "fmin": _binary("fmin"),
+    "leaky_relu": _leaky_relu, "bool_int": _bool_int,  # bool_int: not an op, the bool/int paths
 }
 from randgraph_shape import SHAPE_GENERATORS  # noqa: E402  (shape/combination ops, advanced indexing)
 
 SMOOTH.update(SHAPE_GENERATORS)
 GENERATORS = {**SMOOTH, **KINKED}
-HELPER_OPS = set(COMPARISONS) | {"argmax"}  # drawn inside where and softmax_cross_entropy
+HELPER_OPS = set(COMPARISONS) | set(TESTS) | {"argmax"}  # drawn inside where, bool_int and softmax_cross_entropy
 
 
 @st.composite

@@ -231,6 +231,12 @@ UFUNCS = {"add": "xp.add", "sub": "xp.subtract", "mul": "xp.multiply", "div": "x
           "square": "xp.square", "abs": "xp.absolute", "sin": "xp.sin", "cos": "xp.cos", "tanh": "xp.tanh",
           "maximum": "xp.maximum", "minimum": "xp.minimum"}
 
+# Op families keep their kernels in their own modules, merged here into the one table.
+from . import kernels_math  # noqa: E402
+
+TEMPLATES.update(kernels_math.TEMPLATES)
+UFUNCS.update(kernels_math.UFUNCS)
+
 
 def _accumulate_into(args: list[str], attrs: dict, out: str) -> Union[str, None]:
     """The sum into ``out``: a dying operand's buffer (the sum starts from it, so it is read before it is
