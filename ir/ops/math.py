@@ -27,8 +27,15 @@ __all__ = ["tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arctan2", "arcs
 LN2, LN10 = _m.log(2.0), _m.log(10.0)
 
 
+# Facts for the compiler's passes (OpDef's docstring): every op here is elementwise and its kernel returns a
+# new array; the cheap ones (about one pass, no transcendental function) are recomputed rather than kept.
+CHEAP_OPS = {"reciprocal", "floor", "ceil", "round", "clip", "fmax", "fmin", "deg2rad", "rad2deg", "nan_to_num",
+             "leaky_relu", "isnan", "isinf", "isfinite"}
+
+
 def _op(name: str, arity: Optional[int], infer: Any, vjp: Any = None, note: str = "", **kw: Any) -> None:
-    register(OpDef(name, arity, infer, vjp=vjp, grad_note=note, **kw))
+    register(OpDef(name, arity, infer, vjp=vjp, grad_note=note, elementwise=True, fresh=True,
+                   recomputable=name in CHEAP_OPS, **kw))
 
 
 def _float2(x: Aval, y: Aval) -> tuple:
