@@ -19,6 +19,8 @@ from .backends.graphviz import render, to_dot
 from .backends.html import explain
 from . import dynamic  # noqa: F401  (define-by-run Variables: `from revgraph import dynamic as dy`)
 from .compare import ComparisonReport, compare
+globals().pop("nn", None)  # the op star import brings ir.ops' module of that name; rg.nn is the layers package
+from . import nn, optim  # noqa: E402,F401  (layers and optimizers: rg.nn, rg.optim)
 from .transforms import hessian, hvp, jacobian
 from .ir.ops import linalg  # noqa: F401  (rg.linalg.inv, ...; rg.trace stays the function tracer)
 

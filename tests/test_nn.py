@@ -1,0 +1,144 @@
+"""rg.nn: one model object for both engines; parameters are the live arrays; save/load as .npz without pickle."""
+
+import numpy as np
+import pytest
+
+import revgraph as rg
+from revgraph import dynamic as dy
+
+
+def _mlp(seed=0, init="he"):
+    rng = np.random.default_rng(seed)
+    return rg.nn.Sequential(rg.nn.Linear(4, 8, rng=rng, init=init), rg.nn.ReLU(), rg.nn.Linear(8, 3, rng=rng, init=init))
+
+
+def _data(seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
+
+
+def test_same_model_static_and_dynamic_give_the_same_loss_and_gradients():
+    model = _mlp()
+    xb, tb = _data()
+    g = rg.Graph("mlp")
+    x, t = g.input("x", shape=(None, 4)), g.input("t", shape=(None,), dtype="int64")
+    loss = rg.softmax_cross_entropy(model(x), t)
+    inputs = model.inputs(g)
+    assert list(inputs) == ["0.W", "0.b", "2.W", "2.b"] == list(model.params)
+    step = rg.compile(loss, wrt=list(inputs.values()))
+    static_loss = step.forward(x=xb, t=tb, **model.params)
+    static_grads = dict(zip(model.params, step.backward()))
+    dyn = rg.softmax_cross_entropy(model(dy.Variable(xb)), tb)
+    dyn.backward()
+    np.testing.assert_allclose(dyn.data, static_loss, rtol=1e-13)
+    for k, v in model.grads().items():
+        np.testing.assert_allclose(v, static_grads[k], rtol=1e-12, atol=1e-15, err_msg=k)
+    # on plain arrays the model just computes
+    np.testing.assert_allclose(model(xb), rg.compile(model(x))(x=xb, **model.params), rtol=1e-13)
+
+
+def test_training_updates_the_live_arrays_for_both_engines():
+    model = _mlp()
+    params = model.params
+    W = params["0.W"]
+    xb, tb = _data()
+    opt = rg.optim.SGD(lr=0.5)
+    dyn_losses = []
+    for _ in range(20):
+        model.cleargrads()
+        loss = rg.softmax_cross_entropy(model(dy.Variable(xb)), tb)
+        loss.backward()
+        opt.update(model.params, model.grads())
+        dyn_losses.append(float(loss.data))
+    assert model.params["0.W"] is W and dyn_losses[-1] < dyn_losses[0] * 0.5
+    # the dynamic Variables wrap the same arrays, so the static step sees the trained values too
+    g = rg.Graph("mlp")
+    x = g.input("x", shape=(None, 4))
+    f = rg.compile(rg.softmax_cross_entropy(model(x), tb))
+    np.testing.assert_allclose(f(x=xb, **model.params), rg.softmax_cross_entropy(model(xb), tb))
+
+
+def test_cleargrads_and_gradient_accumulation_as_dezero():
+    model = _mlp()
+    xb, tb = _data()
+    for _ in range(2):
+        rg.softmax_cross_entropy(model(dy.Variable(xb)), tb).backward()
+    twice = model.grads()
+    model.cleargrads()
+    rg.softmax_cross_entropy(model(dy.Variable(xb)), tb).backward()
+    once = model.grads()
+    for k in once:
+        np.testing.assert_allclose(twice[k], 2 * once[k], rtol=1e-12, atol=1e-15)
+
+
+def test_reusing_a_module_in_one_graph_reads_the_same_weights():
+    fc = rg.nn.Linear(3, 3, rng=np.random.default_rng(0))
+    g = rg.Graph("unrolled")
+    h = g.input("h", shape=(2, 3))
+    for _ in range(3):
+        h = rg.tanh(fc(h))
+    assert list(fc.inputs(g)) == ["W", "b"]
+    step = rg.compile(rg.sum(h), wrt=list(fc.inputs(g).values()))
+    h0 = np.random.default_rng(1).normal(size=(2, 3))
+    step.forward(h=h0, **fc.params)
+    dW, db = step.backward()
+    hv = dy.Variable(h0)
+    for _ in range(3):
+        hv = rg.tanh(fc(hv))
+    rg.sum(hv).backward()
+    np.testing.assert_allclose(fc.grads()["W"], dW, rtol=1e-12)
+
+
+def test_he_and_xavier_scales():
+    rng = np.random.default_rng(0)
+    he = rg.nn.Linear(1000, 500, rng=rng).params["W"]
+    xa = rg.nn.Linear(1000, 500, rng=rng, init="xavier").params["W"]
+    assert abs(he.std() - np.sqrt(2 / 1000)) < 1e-3 and abs(xa.std() - np.sqrt(1 / 1000)) < 1e-3
+    assert not rg.nn.Linear(2, 2, bias=True).params["b"].any()
+    with pytest.raises(rg.GraphError, match="init='normal'"):
+        rg.nn.Linear(2, 2, init="normal")
+
+
+def test_train_eval_modes_reach_every_submodule():
+    model = _mlp()
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_save_and_load_npz_in_place_without_pickle(tmp_path):
+    model = _mlp(seed=0)
+    model.save(tmp_path / "m.npz")
+    other = _mlp(seed=5)
+    W = other.params["0.W"]
+    other.load(tmp_path / "m.npz")
+    assert other.params["0.W"] is W
+    for k, v in model.params.items():
+        np.testing.assert_array_equal(other.params[k], v)
+    np.savez(tmp_path / "evil.npz", **{"0.W": np.array([object()], dtype=object)})
+    with pytest.raises(rg.GraphError, match="object array"):
+        other.load(tmp_path / "evil.npz")
+    np.savez(tmp_path / "small.npz", a=np.zeros(2))
+    with pytest.raises(rg.GraphError, match="holds parameters"):
+        other.load(tmp_path / "small.npz")
+
+
+def test_module_mistakes_are_graph_errors():
+    class Bad(rg.nn.Module):
+        def __init__(self):
+            self.fc = rg.nn.Linear(2, 2)
+
+    with pytest.raises(rg.GraphError, match="super\\(\\).__init__"):
+        Bad()
+    m = rg.nn.Linear(2, 2)
+    with pytest.raises(rg.GraphError, match="float NumPy array"):
+        m.add_param("c", [1, 2])
+    with pytest.raises(rg.GraphError, match="not an rg.nn.Module"):
+        rg.nn.Sequential(rg.nn.ReLU(), np.tanh)
+    g = rg.Graph("clash")
+    g.input("W", shape=(2, 2))
+    with pytest.raises(rg.GraphError, match="already has a node named 'W'"):
+        m(g.input("x", shape=(1, 2)))
+    with pytest.raises(rg.GraphError, match="Flatten: the non-batch sizes"):
+        rg.nn.Flatten()(rg.Graph().input("x", shape=(2, None)))
