@@ -212,7 +212,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .demos import DEMOS
 
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="revgraph", description="Reverse-mode autodiff as a graph compiler.")
+    parser.add_argument("--version", action="version", version=f"revgraph {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a textbook example: value, gradients and pictures",
                           description="Run a textbook example: print its value and gradients, and draw its "

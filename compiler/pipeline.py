@@ -186,6 +186,8 @@ def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backen
         step.enable_fused(lambda: _compile_fused(graph, y, wrt, single, backend, options))
         if optimize and not options.get("check_finite"):  # (check_finite's errors name nodes of step.graph)
             step.enable_backward_at_one(lambda: _compile_backward_at_one(plan, backend))
+    if optimize:  # for pictures of the adjoint graph before simplification (step.unoptimized())
+        step._make_unoptimized = lambda: _compile_step(graph, y, wrt, single, backend, {**options, "optimize": False})
     return step
 
 

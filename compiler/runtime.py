@@ -158,6 +158,8 @@ class CompiledStep(_Compiled):
         self._fused: Optional["CompiledFunction"] = None
         self._make_fused: Optional[Callable[[], "CompiledFunction"]] = None  # see enable_fused
         self._make_at_one: Optional[Callable[[], Optional[_Compiled]]] = None  # see enable_backward_at_one
+        self._make_unoptimized: Optional[Callable[[], "CompiledStep"]] = None  # see unoptimized
+        self._unoptimized: Optional["CompiledStep"] = None
         self._install_entries()
 
     def _install_entries(self) -> None:
@@ -254,6 +256,19 @@ class CompiledStep(_Compiled):
             return self._fused_function().call_with(feeds)
         value, residuals = self._forward(feeds)
         return value, self._backward(dout, residuals)
+
+    def unoptimized(self) -> "CompiledStep":
+        """The same step compiled with ``optimize=False`` (compiled on first use, then kept): its adjoint
+        graph is the one the adjoint pass emitted, before simplification -- what pictures of the
+        textbook's backward pass draw. A step compiled unoptimized returns itself.
+
+        >>> rg.to_dot(step, "adjoint", simplified=False)    # draws step.unoptimized()
+        """
+        if self._make_unoptimized is None:
+            return self
+        if self._unoptimized is None:
+            self._unoptimized = self._make_unoptimized()
+        return self._unoptimized
 
     def enable_fused(self, make: Callable[[], "CompiledFunction"]) -> None:
         """Let ``value_and_grad`` (with dout left at 1) run one fused program, compiled by ``make`` on first use.

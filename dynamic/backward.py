@@ -26,6 +26,8 @@ from ..ir.registry import OpDef
 from .mode import MODE
 from .variable import Node, Variable
 
+KEEP_SIZE = 6  # gradients of at most this many elements stay on their Node after a plain backward()
+
 # (op name, arity) -> (opdef, per-operand VJP rules): `vjp_rule` builds a closure for variadic ops.
 _RULES: dict[tuple, tuple] = {}
 
@@ -94,6 +96,8 @@ def _walk(start: Node, retain_grad: bool) -> None:
                 pushed += 1
                 heappush(heap, (-creator.generation, pushed, creator))
         if not retain_grad:
+            if g.data.size <= KEEP_SIZE:  # small: kept on the Node for pictures (values=True after backward())
+                node.kept_grad = g
             out.grad = None
 
 

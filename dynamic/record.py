@@ -20,7 +20,7 @@ import numpy as np
 
 from ..ir.apply import apply
 from ..ir.graph import Graph
-from .backward import _fit, _rules
+from .backward import KEEP_SIZE, _fit, _rules
 from .mode import no_grad
 from .variable import Variable
 
@@ -73,13 +73,21 @@ def record(*outputs: Variable, name: str = "dynamic") -> Recorded:
         node_of[id(var)] = nid
         rec.variables[nid] = var
         rec.values[nid] = var.data
-        if var.grad is not None:
-            rec.grads[nid] = var.grad.data
+        grad = _held_grad(var)
+        if grad is not None:
+            rec.grads[nid] = grad.data
     rec.outputs = [node_of[id(o)] for o in outputs]
     if recorded_grads:
         _book(rec, node_of, recorded_grads)
     _edge_gradients(rec, node_of)
     return rec
+
+
+def _held_grad(var: Variable) -> Optional[Variable]:
+    """``var.grad``, or the small gradient a plain ``backward()`` kept on its creator (see backward.KEEP_SIZE)."""
+    if var.grad is not None:
+        return var.grad
+    return getattr(var.creator, "kept_grad", None) if var.creator is not None else None
 
 
 def _book(rec: Recorded, node_of: dict, recorded_grads: list[Variable]) -> None:
@@ -144,13 +152,14 @@ def _edge_gradients(rec: Recorded, node_of: dict) -> None:
     with no_grad():
         for nid, var in rec.variables.items():
             node = var.creator
-            if node is None or var.grad is None or rec.graph.nx.nodes[nid]["adjoint"]:
+            grad = _held_grad(var)
+            if node is None or grad is None or rec.graph.nx.nodes[nid]["adjoint"]:
                 continue
             rules = _rules(node.opdef, len(node.inputs))
             for slot, (x, rule) in enumerate(zip(node.inputs, rules)):
                 if rule is None or not isinstance(x, Variable) or x.data.dtype.kind != "f":
                     continue
-                gx = rule(var.grad, var, *node.inputs, **node.attrs)
+                gx = rule(grad, var, *node.inputs, **node.attrs)
                 if gx is not None:
                     rec.edge_grads[(node_of[id(x)], nid, slot)] = _fit(gx, x).data
 
@@ -158,8 +167,16 @@ def _edge_gradients(rec: Recorded, node_of: dict) -> None:
 def scene(var: Variable, values: bool = False) -> dict:
     """Keyword arguments for the drawing core (``backends.graphviz.draw.draw``) picturing ``var``'s graph."""
     rec = record(var, name=f"{var.name} (dynamic)" if var.name else "dynamic")
-    args: dict = {"graph": rec.graph, "outputs": rec.outputs}
+    args: dict = {"graph": rec.graph, "outputs": rec.outputs,
+                  "no_adjoint": "the dynamic engine records its backward pass as a graph only when asked: call "
+                                "y.backward(create_graph=True), then draw the adjoint or joint view of y"}
     if values:
         args.update(values=rec.values, edge_grads=rec.edge_grads,
                     output_grads={n: rec.grads[n] for n in rec.outputs if n in rec.grads})
+        missing = [n for n, v in rec.variables.items() if v.creator is not None and n not in rec.grads
+                   and v.data.dtype.kind == "f" and getattr(v.creator, "kept_grad", None) is None
+                   and any(n2 in rec.grads for n2 in rec.outputs)]
+        if missing:
+            args["notes"] = [f"gradients of {len(missing)} tensor(s) of more than {KEEP_SIZE} elements are not kept "
+                             "by backward(): y.backward(retain_grad=True) keeps them for this picture"]
     return args

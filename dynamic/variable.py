@@ -42,7 +42,9 @@ class Node:
     and ``generation`` (that of its deepest input; the output's is one more).
     """
 
-    __slots__ = ("opdef", "attrs", "inputs", "_output", "generation")
+    # kept_grad (set by a plain backward, absent until then): the output's gradient when it is small
+    # (at most KEEP_SIZE elements), kept for pictures after the Variable's own .grad was released.
+    __slots__ = ("opdef", "attrs", "inputs", "_output", "generation", "kept_grad")
 
     def __init__(self, opdef: OpDef, attrs: dict, inputs: tuple, output: "Variable", generation: int) -> None:
         self.opdef = opdef

@@ -206,6 +206,9 @@ class Graph:
         del self._by_name[old]
         self._by_name[name] = nid
         self.nx.nodes[nid]["name"] = name
+        op = self.nx.nodes[nid]["op"]
+        if old == f"{op}_{self._counters.get(op, 0)}":  # the newest automatic name: free it, so naming a node
+            self._counters[op] -= 1                      # as it is made (name=) leaves no gap (mul_1, mul_2, ...)
         if self.nx.nodes[nid].get("weak"):  # a renamed constant is no longer shared (see ``_scalar``)
             self._scalars_of = None
 

@@ -36,7 +36,13 @@ class _GraphFrontend:
         name = attrs.pop("name", None)
         avals = [_aval(graph, o) for o in operands]
         labels = lambda: [o.name if isinstance(o, Tensor) else _short(o) for o in operands]  # noqa: E731 (errors only)
-        attrs, shape, dtype = declare(opdef, avals, attrs, labels, name or "")
+        try:
+            attrs, shape, dtype = declare(opdef, avals, attrs, labels, name or "")
+        except GraphError as exc:
+            hint = _scalar_input_hint(graph, operands)
+            if not hint:
+                raise
+            raise GraphError(f"{exc} {hint}", node=exc.node) from None
         if all(a.weak for a in avals):
             # Only Python scalars (e.g. `y - 1` inside pow's VJP rule for a weak exponent): the program would
             # compute a Python scalar, which stays weak, so fold it into a constant now -- a node would
@@ -45,6 +51,16 @@ class _GraphFrontend:
             return graph.constant(value, name=name)
         tensors = [o if isinstance(o, Tensor) else _as_constant(graph, o) for o in operands]
         return graph._add(opdef.name, tensors, attrs, shape, dtype, name=name)
+
+
+def _scalar_input_hint(graph: "Graph", operands: tuple) -> str:
+    """When a shape rule refuses an input of shape (): it was most likely declared without shape=."""
+    scalars = [o.name for o in operands if isinstance(o, Tensor) and o.shape == () and o.op == "input"]
+    if not scalars:
+        return ""
+    name = scalars[0]
+    return (f"Note: input {name!r} was declared as a scalar (g.input({name!r}) has shape () unless told "
+            f"otherwise); give it its shape: g.input({name!r}, shape=(...)), e.g. shape=(2, 3).")
 
 
 def _as_constant(graph: "Graph", o: Any) -> "Tensor":

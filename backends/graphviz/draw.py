@@ -19,6 +19,7 @@ from ...ir.registry import all_ops
 from . import style
 from .text import OP_SYMBOLS, attrs_text, esc, label, short, tooltip, type_text, value_text
 
+REV = True
 WHICH = ("forward", "adjoint", "joint")
 MAX_NODES = 400  # above this many nodes, a view is drawn as a summary (dot's layout time grows fast)
 INLINE_SIZE = 6  # constants of at most this many elements are written inside their consumers' nodes
@@ -30,7 +31,7 @@ def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]]
          outputs: Sequence[int] = (), output_grads: Optional[Mapping[int, Any]] = None,
          highlight: Optional[Mapping[int, str]] = None, title: Optional[str] = None,
          expand: Any = None, max_nodes: int = MAX_NODES, notes: Sequence[str] = (),
-         no_adjoint: str = "") -> graphviz.Digraph:
+         no_adjoint: str = "", prefix: str = "") -> graphviz.Digraph:
     """Draw ``graph`` (restricted to ``nodes``) as a Digraph.
 
     ``which``: ``"forward"`` (nodes of derivative order 0), ``"adjoint"`` (the adjoint
@@ -55,7 +56,7 @@ def draw(graph: Graph, which: str = "forward", *, nodes: Optional[Iterable[int]]
     """
     check_which(which)
     scene = _Scene(graph, which, nodes, values, edge_grads, outputs, output_grads, highlight or {}, no_adjoint)
-    scene.notes = list(notes)
+    scene.notes, scene.p = list(notes), prefix
     expanded = _expanded(expand)
     if expanded is not True and (len(scene.shown) > max_nodes or expanded):
         from .summary import Summary
@@ -87,7 +88,7 @@ class _Scene:
 
     def __init__(self, graph, which, nodes, values, edge_grads, outputs, output_grads, highlight, no_adjoint=""):
         self.g, self.G, self.which, self.ops = graph, graph.nx, which, all_ops()
-        self.no_adjoint, self.notes = no_adjoint, []
+        self.no_adjoint, self.notes, self.p = no_adjoint, [], ""  # p: a prefix for DOT ids (two pictures in one)
         self._select(sorted(self.G if nodes is None else set(nodes)))
         self.values = values
         self.edge_grads = edge_grads if which == "forward" else None
@@ -96,6 +97,7 @@ class _Scene:
         self.fan_out_totals = self._fan_out_totals()
         self.highlight = self._check_highlight(highlight)
         self.differentiated = self._differentiated()
+        self.passes = self._passes() if which != "forward" else {}
         self.inlined = self._inline()
         self.shown = [n for n in self.shown if n not in self.inlined]
         self.shown_set -= self.inlined
@@ -115,6 +117,29 @@ class _Scene:
         self.residual = read if self.which == "adjoint" else set()
         shown = {"forward": forward, "adjoint": adjoint | read, "joint": forward | adjoint | read}[self.which]
         self.shown, self.shown_set = sorted(shown), shown
+
+    def _passes(self) -> dict[int, list[tuple[int, int]]]:
+        """Gradients an op passed on unchanged (add's VJP is the identity): gradient node -> [(op, operand)],
+        from the adjoint pass's book, so the picture can say so where no node of its own shows it."""
+        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for book in self.G.graph.get("adjoint", {}).values():
+            totals = book.get("totals", {})
+            for (x, n, _), t in sorted(book.get("edges", {}).items()):
+                if (t == totals.get(n) and t in self.shown_set and n in self.G and x in self.G and x != n
+                        and self.G.nodes[n]["op"] not in ("input", "constant")):
+                    out[t].append((n, x))
+        return out
+
+    def _pass_lines(self, t: int) -> list[str]:
+        by_op: dict[int, list[int]] = defaultdict(list)
+        for n, x in self.passes.get(t, []):
+            by_op[n].append(x)
+        lines = []
+        for n, xs in sorted(by_op.items()):
+            d = self.G.nodes[n]
+            names = ", ".join(esc(short(self.G.nodes[x]["name"], 20)) for x in xs[:3]) + (" …" if len(xs) > 3 else "")
+            lines.append(f"{esc(OP_SYMBOLS.get(d['op'], d['op']))} ({esc(short(d['name'], 20))}) passes it on to {names}")
+        return lines
 
     def _inline(self) -> set[int]:
         """Small constants read by shown nodes: written inside each reader's node (``× 0.9``)
@@ -165,14 +190,23 @@ class _Scene:
         return dict(highlight)
 
     # -- the whole picture --------------------------------------------------------------
-    def build(self, title: Optional[str]) -> graphviz.Digraph:
+    def build(self, title: Optional[str], flip: bool = False) -> graphviz.Digraph:
+        """The Digraph. A joint view is laid out once (``dot -Tplain``, under a time limit) to check that
+        the forward cluster came out on top: dot's cluster order follows its initial node order, which no
+        attribute pins, so when the adjoint landed on top the clusters are declared the other way round."""
+        dot = self._build(title, flip)
+        if self.which == "joint" and not flip and len(self.shown) <= JOINT_CHECK_NODES and _adjoint_on_top(dot, self):
+            return self._build(title, True)
+        return dot
+
+    def _build(self, title: Optional[str], flip: bool) -> graphviz.Digraph:
         dot = graphviz.Digraph("revgraph", graph_attr=dict(style.GRAPH), node_attr=style.NODE, edge_attr=style.EDGE)
         dot.attr(label=label(esc(short(title if title is not None else self._title(), 200)), *map(esc, self.notes)))
         if self.values is not None:
             dot.attr("edge", fontsize="12")  # the numbers are the point of the picture
         if self.which == "joint":
             dot.attr(newrank="true")  # rank constraints across the two clusters (gradients under their values)
-            self._joint_nodes(dot)
+            self._joint_nodes(dot, flip)
         else:
             self._place(dot, self.shown, "")
         self._edges(dot)
@@ -188,13 +222,13 @@ class _Scene:
             what = "forward values and gradients" if self.edge_grads else "forward values"
         return f"{self.g.name}: {what}"
 
-    def _joint_nodes(self, dot: graphviz.Digraph) -> None:
+    def _joint_nodes(self, dot: graphviz.Digraph, flip: bool = False) -> None:
         by_order: dict[int, list[int]] = defaultdict(list)
         for n in self.shown:
             by_order[self.order[n]].append(n)
-        for order in sorted(by_order, reverse=True):  # dot stacks later clusters above: forward on top
+        for order in sorted(by_order, reverse=not flip):  # usually dot stacks later clusters above: forward on top
             name = "forward" if order == 0 else ("adjoint" if order == 1 else f"adjoint ({_ordinal(order)} derivative)")
-            with dot.subgraph(name=f"cluster_order{order}") as c:
+            with dot.subgraph(name=f"cluster_{self.p}order{order}") as c:
                 c.attr(label=name, color=style.order_color(order), fontcolor=style.order_color(order),
                        style="rounded")
                 self._place(c, by_order[order], str(order))
@@ -207,7 +241,7 @@ class _Scene:
         for n in by_scope.pop("", []):
             self._node(dot, n)
         for i, (scope, members) in enumerate(sorted(by_scope.items())):
-            with dot.subgraph(name=f"cluster_scope{prefix}_{i}") as c:
+            with dot.subgraph(name=f"cluster_{self.p}scope{prefix}_{i}") as c:
                 c.attr(label=label(esc(short(scope))), style="rounded,dashed", color=style.GREY, fontcolor=style.GREY,
                        tooltip=tooltip(scope))
                 for n in members:
@@ -233,8 +267,8 @@ class _Scene:
         attrs = style.node_style(kind, self.order[n])
         if n in self.highlight:
             attrs = style.highlighted(attrs)
-        dot.node(f"n{n}", label(*self._lines(n, kind)), id=f"n{n}", tooltip=tooltip(self.G.nodes[n]["name"]),
-                 **attrs)  # SVG ids: the player finds nodes
+        nid = f"{self.p}n{n}"  # also the SVG id: the player finds nodes by it
+        dot.node(nid, label(*self._lines(n, kind)), id=nid, tooltip=tooltip(self.G.nodes[n]["name"]), **attrs)
 
     def _lines(self, n: int, kind: str) -> list[str]:
         d = self.G.nodes[n]
@@ -257,6 +291,7 @@ class _Scene:
             wname = esc(short(self.G.nodes[w]["name"]))
             y = self.differentiated.get(self.order[n])
             lines.append(f"= ∂{esc(short(y))}/∂{wname}" if y is not None else f"= gradient of {wname}")
+        lines += self._pass_lines(n)
         if self.values is not None and n in self.values and not self._value_on_edges(n):
             lines.append(f"= {esc(value_text(self.values[n]))}")
         if n in self.fan_out_totals:
@@ -299,12 +334,12 @@ class _Scene:
                 text = "" if kind == "residual" else self._edge_text(u)
                 if kind == "adjoint" and self.which == "joint":
                     # Drawn from consumer to operand with the arrow reversed: gradients flow right to left.
-                    dot.edge(f"n{v}", f"n{u}", label(text), dir="back", **attrs)
+                    dot.edge(f"{self.p}n{v}", f"{self.p}n{u}", label(text), dir="back", **attrs)
                 else:
-                    dot.edge(f"n{u}", f"n{v}", label(text), **attrs)
+                    dot.edge(f"{self.p}n{u}", f"{self.p}n{v}", label(text), **attrs)
                 grad = None if self.edge_grads is None else self.edge_grads.get((u, v, slot))
                 if grad is not None:
-                    dot.edge(f"n{u}", f"n{v}", label(esc(value_text(grad))), id=f"grad_{u}_{v}_{slot}",
+                    dot.edge(f"{self.p}n{u}", f"{self.p}n{v}", label(esc(value_text(grad))), id=f"{self.p}grad_{u}_{v}_{slot}",
                              **style.edge_style("gradient", 1))
         if self.which == "forward" and self.values is not None:
             self._output_tails(dot)
@@ -319,10 +354,11 @@ class _Scene:
         for o in self.outputs:
             if o not in self.values:
                 continue
-            dot.node(f"out{o}", "", shape="point", width="0.08")
-            dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.values[o]))))
+            dot.node(f"{self.p}out{o}", "", shape="point", width="0.08")
+            dot.edge(f"{self.p}n{o}", f"{self.p}out{o}", label(esc(value_text(self.values[o]))))
             if self.edge_grads is not None and o in self.output_grads:
-                dot.edge(f"n{o}", f"out{o}", label(esc(value_text(self.output_grads[o]))), id=f"grad_out_{o}",
+                dot.edge(f"{self.p}n{o}", f"{self.p}out{o}", label(esc(value_text(self.output_grads[o]))),
+                         id=f"{self.p}grad_out_{o}",
                          **style.edge_style("gradient", 1))
 
     # -- layout and legend --------------------------------------------------------------
@@ -338,8 +374,8 @@ class _Scene:
         for t, n in sorted(anchor.items()):
             with dot.subgraph() as s:
                 s.attr(rank="same")
-                s.node(f"n{n}")
-                s.node(f"n{t}")
+                s.node(f"{self.p}n{n}")
+                s.node(f"{self.p}n{t}")
 
     def _legend(self, dot: graphviz.Digraph) -> None:
         rows: list[tuple[str, str]] = []
@@ -357,10 +393,33 @@ class _Scene:
         if self.highlight:
             rows.append((style.HIGHLIGHT, "highlighted"))
         if rows:
-            dot.node("legend", style.legend_label(rows), shape="plaintext")
+            dot.node(f"{self.p}legend", style.legend_label(rows), shape="plaintext")
 
 
 _AUTO_CONSTANT = re.compile(r"constant_\d+\Z")
+JOINT_CHECK_NODES = 200  # joint views up to this size are laid out once to put the forward graph on top
+
+
+def _adjoint_on_top(dot: graphviz.Digraph, scene: "_Scene") -> bool:
+    """Whether dot puts the adjoint nodes above the forward ones (plain output: y grows upwards)."""
+    from .run import pipe
+
+    try:
+        plain = pipe(dot, "plain", timeout=2.0).decode("utf-8", "replace")
+    except Exception:  # no dot, a slow layout: keep the usual order
+        return False
+    ys: dict[bool, list[float]] = {False: [], True: []}
+    prefix = f"node {scene.p}n"
+    for line in plain.splitlines():
+        if line.startswith(prefix):
+            parts = line.split()
+            try:
+                n = int(parts[1][len(scene.p) + 1:])
+            except ValueError:
+                continue
+            if n in scene.order:
+                ys[scene.order[n] > 0].append(float(parts[3]))
+    return bool(ys[False] and ys[True]) and sum(ys[True]) / len(ys[True]) > sum(ys[False]) / len(ys[False])
 
 
 def _size(shape: tuple) -> float:

@@ -16,15 +16,23 @@ from ...ir.tensor import Tensor
 from ...ir.graph import Graph
 
 
-def scene_args(obj: Any, values: bool) -> dict:
+IDENTITIES = ("x*1", "x+0", "x-0", "x/1", "x**1", "-(-x)", "reshape to its own shape", "sum_to_like to its own shape")
+
+
+def scene_args(obj: Any, values: bool, simplified: bool = True) -> dict:
     """Keyword arguments for ``draw`` describing ``obj`` (graph, nodes, outputs, values...).
+    ``simplified=False`` on a step draws its adjoint graph as the adjoint pass emitted it.
 
     Other engines join in with a method ``_rg_scene(values) -> dict`` of such arguments
     (the dynamic engine's Variables describe their recorded graph so)."""
     if hasattr(type(obj), "_rg_scene"):
         return obj._rg_scene(values)
     if isinstance(obj, CompiledStep):
-        return _step(obj, values)
+        if not simplified:
+            return _unsimplified(obj, values)
+        args = _step(obj, values)
+        args["adjoint_notes"] = simplification_notes(obj.stats)
+        return args
     if isinstance(obj, CompiledFunction):
         p = obj.plan.programs["call"]
         args = {"graph": obj.graph, "nodes": p.params + p.body + obj.plan.constants_of("call"), "outputs": p.results}
@@ -38,6 +46,44 @@ def scene_args(obj: Any, values: bool) -> dict:
         _no_values(obj, values)
         return {"graph": obj, "outputs": _output_ids(obj.outputs)}
     raise GraphError(f"cannot draw a {type(obj).__name__}; draw a Graph, a Tensor, or what rg.compile returned")
+
+
+def simplification_notes(stats: dict) -> list[str]:
+    """What the passes changed, for the adjoint picture's title: ``simplified: 2 identity nodes removed (x*1 ×2)``."""
+    if not stats.get("optimize"):
+        return []
+    totals: dict[str, int] = {}
+    for record in stats.get("passes", []):
+        for what, k in record.get("rewrites", {}).items():
+            totals[what] = totals.get(what, 0) + k
+    if not totals:
+        return ["simplified: nothing to remove (simplified=False draws the same graph)"]
+    identities = {w: k for w, k in totals.items() if w in IDENTITIES}
+    parts = []
+    if identities:
+        n = sum(identities.values())
+        kinds = ", ".join(f"{w} ×{k}" for w, k in sorted(identities.items()))
+        parts.append(f"{n} identity node{'s' if n != 1 else ''} removed ({kinds})")
+    said = {"dead node": "dead node{s} removed", "folded constant": "constant{s} folded",
+            "common subexpression": "common subexpression{s} merged"}
+    parts += [f"{k} " + said.get(w, w + " ×{s}").format(s="s" if k != 1 else "") if w in said else f"{w} ×{k}"
+              for w, k in sorted(totals.items()) if w not in IDENTITIES]
+    return ["simplified: " + "; ".join(parts), "simplified=False draws the adjoint graph before simplification"]
+
+
+def _unsimplified(step: CompiledStep, values: bool) -> dict:
+    """The step's adjoint as the adjoint pass emitted it: the step compiled with optimize=False,
+    run on the same feeds (and dout) when values are drawn."""
+    raw = step.unoptimized()
+    if values and raw is not step:
+        if step.last_feeds is None:
+            _step(step, values)  # raises: the step has not run
+        raw.forward(**step.last_feeds)
+        if step.last_dout is not None:
+            raw.backward(step.last_dout)
+    args = _step(raw, values)
+    args["adjoint_notes"] = ["before simplification: the adjoint graph as the adjoint pass emitted it"]
+    return args
 
 
 def _no_values(graph: Graph, values: bool) -> None:

@@ -19,7 +19,7 @@ import graphviz
 from . import style
 from .text import esc, label, short, tooltip, type_text
 
-BOXES = 60  # at most this many boxes per derivative order
+BOXES = 10  # at most this many boxes per derivative order (neighbouring runs merge beyond)
 KEPT = ("input", "seed", "output", "gradient", "zeros")  # kinds drawn as themselves when there are few
 
 
@@ -30,7 +30,7 @@ class Summary:
         self.s, self.G, self.expanded = scene, scene.G, expanded
         kept = [n for n in scene.shown if self._expanded(n) or (scene._kind(n) in KEPT or n in scene.highlight)]
         self.kept = set(kept if len(kept) <= max_nodes // 2 else [n for n in kept if self._expanded(n)])
-        self.unit: dict[int, str] = {n: f"n{n}" for n in self.kept}
+        self.unit: dict[int, str] = {n: f"{scene.p}n{n}" for n in self.kept}
         self.boxes: dict[str, dict] = {}
         self._collapse()
 
@@ -61,9 +61,9 @@ class Summary:
                 members = [n for _, ms in group for n in ms]
                 if len(members) == 1 and len(group) == 1:
                     self.kept.add(members[0])
-                    self.unit[members[0]] = f"n{members[0]}"
+                    self.unit[members[0]] = f"{self.s.p}n{members[0]}"
                     continue
-                box = f"box{order}_{i // step}"
+                box = f"{self.s.p}box{order}_{i // step}"
                 self.boxes[box] = {"order": order, "members": members, "keys": [k for k, _ in group]}
                 for n in members:
                     self.unit[n] = box
@@ -77,7 +77,7 @@ class Summary:
         for order in sorted(orders, reverse=True) if s.which == "joint" else orders:
             if s.which == "joint":
                 name = "forward" if order == 0 else f"adjoint (order {order})"
-                with dot.subgraph(name=f"cluster_order{order}") as c:
+                with dot.subgraph(name=f"cluster_{s.p}order{order}") as c:
                     c.attr(label=name, color=style.order_color(order), fontcolor=style.order_color(order),
                            style="rounded")
                     self._units(c, order)
@@ -90,7 +90,7 @@ class Summary:
     def _notes(self) -> list[str]:
         s = self.s
         collapsed = sum(len(b["members"]) for b in self.boxes.values())
-        scopes = sorted({k[1] for b in self.boxes.values() for k in b["keys"] if k[0] == "scope"})
+        scopes = list(dict.fromkeys(k[1] for b in self.boxes.values() for k in b["keys"] if k[0] == "scope"))
         what = "name scopes" + (" and runs of same-shaped ops" if any(k[0] == "run" for b in self.boxes.values()
                                                                         for k in b["keys"]) else "") \
             if scopes else "runs of same-shaped ops"
@@ -117,7 +117,8 @@ class Summary:
         scopes = [k[1] for k in b["keys"] if k[0] == "scope"]
         runs = {(k[1], k[2]) for k in b["keys"] if k[0] == "run"}
         if scopes:
-            lines.append("scope " + esc(short(scopes[0])) + (f" … +{len(scopes) - 1}" if len(scopes) > 1 else ""))
+            lines.append("scope " + esc(short(scopes[0])) if len(scopes) == 1 else
+                         f"{len(scopes)} scopes: {esc(short(scopes[0], 20))} … {esc(short(scopes[-1], 20))}")
         if len(runs) == 1:
             shape, dtype = next(iter(runs))
             lines.append(esc(type_text(shape, dtype)))
@@ -141,7 +142,7 @@ class Summary:
                     continue
                 ov = s.order[v]
                 kind = "forward" if ov == 0 else ("residual" if s._is_read(u, v) else "adjoint")
-                counts[(a, b, kind, ov, u if a.startswith("n") else None)] += len(self.G[u][v])
+                counts[(a, b, kind, ov, u if a not in self.boxes else None)] += len(self.G[u][v])
         for (a, b, kind, ov, u), k in sorted(counts.items(), key=lambda item: str(item[0])):
             attrs = style.edge_style(kind, ov)
             text = (s._edge_text(u) if u is not None and kind != "residual" else "") + (f" ×{k}" if k > 1 else "")

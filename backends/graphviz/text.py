@@ -103,8 +103,17 @@ def _num(x: Any, digits: int = 6) -> str:
 
 
 def type_text(shape: tuple, dtype: Any) -> str:
-    """``(?, 4) float32``: the shape (``?`` = fixed at run time) and the dtype."""
-    return f"{fmt(shape)} {np.dtype(dtype).name}"
+    """How an edge names what flows along it, for learners: ``scalar``, ``3-vector``, ``2×5``, ``?×4``
+    (``?`` = fixed at run time), with the dtype only when it is not float64 (``2×5 float32``).
+
+    >>> type_text((), "float64"), type_text((3,), "float64"), type_text((None, 4), "float32")
+    ('scalar', '3-vector', '?×4 float32')
+    """
+    text = "scalar" if not shape else "×".join("?" if d is None else str(d) for d in shape)
+    if len(shape) == 1:
+        text = f"{text}-vector"
+    dtype = np.dtype(dtype)
+    return text if dtype == np.float64 else f"{text} {dtype.name}"
 
 
 def attrs_text(attrs: dict, defaults: dict) -> str:

@@ -17,7 +17,9 @@ import numpy as np
 
 from ...compiler.finite import nonfinite_error
 from ...compiler.plan import Lowered, Plan, Program
+from ...ir.errors import GraphError
 from ...ir.graph import Graph
+from ...ir.registry import get as get_op
 from ...ir.shapes import fmt
 from . import kernels as numpy_kernels
 
@@ -102,6 +104,24 @@ def _describe_operand(graph: Graph, nid: int) -> str:
     return safe_text(d["name"], 24)
 
 
+def _attrs_comment(op: str, attrs: dict) -> str:
+    """``, axis=(1,)``: the attributes that differ from the op's defaults, for the line's comment
+    (plain data through repr, so nothing can leave the comment)."""
+    try:
+        defaults = get_op(op).attrs
+    except GraphError:
+        defaults = {}
+    parts = []
+    for key, value in attrs.items():
+        try:
+            if key in defaults and bool(defaults[key] == value):
+                continue
+        except Exception:  # an array-valued attribute compared elementwise: show it
+            pass
+        parts.append(f"{key}={safe_text(repr(value), 40)}")
+    return "".join(f", {p}" for p in parts)
+
+
 def _function(graph: Graph, program: Program, memory: Any = None, check: bool = False,
               kernels: KernelSet = NUMPY_KERNELS) -> tuple[list[str], dict[int, int]]:
     """One function: parameters (or a boxed argument list it empties), one line per op,
@@ -176,6 +196,8 @@ class _OpWriter:
         code = f"    v{nid} = {text or self.expression(op, args, attrs)}"
         shown = self.shown
         what = ", ".join([shown[o] if o in shown else self.describe(o) for o in operands])
+        if attrs:
+            what += _attrs_comment(op, attrs)
         label = name if len(name) <= 40 and name.isidentifier() else safe_text(name)
         lines.append(f"{code:<{COMMENT_COLUMN}}  # {label} = {op}({what})")
         line_nodes[len(lines)] = nid
