@@ -22,7 +22,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-# Domains: a name below, or a (low, high) tuple for uniform samples in that interval.
+# Domains: a name below, a (low, high) tuple for uniform samples in that interval, or a function
+# f(shape, rng) -> array (e.g. values with exact zeros where they matter).
 ANY = "any"          # standard normal
 POS = "pos"          # uniform in (0.5, 2)
 NONZERO = "nonzero"  # +-(0.5, 2)
@@ -33,7 +34,9 @@ OFFGRID = "offgrid"  # +-(k + 0.1 .. k + 0.4), k in 0..2: clear of integers and 
 
 def sample(shape: tuple, domain: Any, rng: np.random.Generator, dtype: Any = np.float64) -> np.ndarray:
     """Values of ``shape`` in ``domain`` (see above), as ``dtype``."""
-    if isinstance(domain, tuple):
+    if callable(domain):
+        v = domain(shape, rng)
+    elif isinstance(domain, tuple):
         v = rng.uniform(domain[0], domain[1], size=shape)
     elif domain == POS:
         v = rng.uniform(0.5, 2.0, size=shape)

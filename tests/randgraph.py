@@ -151,7 +151,8 @@ class _Builder:
         """Append a step if its value is finite, in range and small; else None (nothing appended).
         ``part``: keep that one of the tensors ``fn`` returns (split)."""
         try:
-            v = getattr(rg, fn)(*[_resolve(a, self.vals) for a in args], **kwargs)
+            with np.errstate(all="ignore"):  # an out-of-range value is refused below, not warned about
+                v = getattr(rg, fn)(*[_resolve(a, self.vals) for a in args], **kwargs)
             v = np.asarray(v if part is None else v[part])
         except rg.GraphError:
             return None
@@ -287,7 +288,7 @@ def _axes(b: _Builder, ndim: int) -> Any:
 def _reduction(fn: str) -> Callable[[_Builder], Any]:
     def gen(b: _Builder) -> Any:
         # max: distinct values, so no tie of maxima meets the differences (ties share the gradient)
-        x = b.pick(lambda v: v.size < 2 or _clear_of_zero(np.diff(np.sort(v.ravel())))) if fn == "max" else b.pick()
+        x = b.pick(lambda v: v.size < 2 or _clear_of_zero(np.diff(np.sort(v.ravel())))) if fn in ("max", "min") else b.pick()
         return x and b.add(fn, x, axis=_axes(b, len(b.shape(x))), keepdims=b.choice([False, True]))
     return gen
 
@@ -388,7 +389,7 @@ def _softmax_cross_entropy(b: _Builder) -> Any:
         labels = np.eye(s[-1])[b.rng.integers(0, s[-1], size=s[:-1])]
     else:
         y = b.pick(lambda v: v.shape == s)
-        labels = b.add("argmax", y, axis=-1) if kind == "argmax" else b.add("softmax", y)
+        labels = b.add(b.choice(["argmax", "argmin"]), y, axis=-1) if kind == "argmax" else b.add("softmax", y)
     return labels is not None and b.add("softmax_cross_entropy", x, labels)
 
 
@@ -497,6 +498,21 @@ def _leaky_relu(b: _Builder) -> Any:
     return x and b.add("leaky_relu", x, b.choice([0.01, 0.2]))
 
 
+def _moments(fn: str) -> Callable[[_Builder], Any]:
+    def gen(b: _Builder) -> Any:
+        x = b.pick(lambda v: v.size >= 2)
+        made = x and b.add(fn, x, axis=_axes(b, len(b.shape(x))), ddof=b.choice([0, 1]), keepdims=b.choice([False, True]))
+        # std has a kink where all entries are equal (std = 0): keep clear of it
+        return made if made is None or fn == "var" or np.min(b.vals[made.i]) > 0.05 else None
+    return gen
+
+
+def _cumsum(b: _Builder) -> Any:
+    x = b.pick()
+    ndim = x and len(b.shape(x))
+    return x and b.add("cumsum", x, axis=b.draw(st.integers(-ndim, ndim - 1)) if ndim and b.choice([True, False]) else None)
+
+
 def _bool_int(b: _Builder) -> Any:
     """bool and int values inside the float graph: a comparison (or isfinite...), maybe its sum (int64, as
     NumPy) with int arithmetic and a threshold, then the bool times, plus or selecting float values. Ints
@@ -529,19 +545,21 @@ SMOOTH = {
                                  "log1p", "expm1", "log2", "log10", "exp2", "reciprocal", "sinc", "deg2rad",
                                  "rad2deg", "nan_to_num", "softplus")},
     "arctan2": _arctan2, "hypot": _hypot, "logaddexp": _binary("logaddexp"), "logaddexp2": _binary("logaddexp2"),
+    "prod": _reduction("prod"), "logsumexp": _reduction("logsumexp"), "var": _moments("var"), "std": _moments("std"),
+    "cumsum": _cumsum,
 }
 KINKED = {
     "abs": _unary("abs"), "relu": _unary("relu"), "maximum": _binary("maximum"), "minimum": _binary("minimum"),
     "max": _reduction("max"), "where": _where, "sign": _sign,
     "floor": _rounding("floor"), "ceil": _rounding("ceil"), "round": _rounding("round"), "clip": _clip,
     "mod": _remainder("mod"), "fmod": _remainder("fmod"), "fmax": _binary("fmax"), "fmin": _binary("fmin"),
-    "leaky_relu": _leaky_relu, "bool_int": _bool_int,  # bool_int: not an op, the bool/int paths
+    "leaky_relu": _leaky_relu, "min": _reduction("min"), "bool_int": _bool_int,  # bool_int: not an op, the bool/int paths
 }
 from randgraph_shape import SHAPE_GENERATORS  # noqa: E402  (shape/combination ops, advanced indexing)
 
 SMOOTH.update(SHAPE_GENERATORS)
 GENERATORS = {**SMOOTH, **KINKED}
-HELPER_OPS = set(COMPARISONS) | set(TESTS) | {"argmax"}  # drawn inside where, bool_int and softmax_cross_entropy
+HELPER_OPS = set(COMPARISONS) | set(TESTS) | {"argmax", "argmin"}  # drawn inside where, bool_int and softmax_cross_entropy
 
 
 @st.composite

@@ -236,6 +236,7 @@ from . import kernels_math  # noqa: E402
 
 TEMPLATES.update(kernels_math.TEMPLATES)
 UFUNCS.update(kernels_math.UFUNCS)
+HELPERS.update(kernels_math.HELPERS)
 
 
 def _accumulate_into(args: list[str], attrs: dict, out: str) -> Union[str, None]:

@@ -1,4 +1,5 @@
-"""NumPy kernels of ir/ops/math.py, merged into kernels.TEMPLATES / UFUNCS (one table)."""
+"""NumPy kernels of ir/ops/math.py and of the reductions beyond sum/mean/max (ir/ops/reductions.py),
+merged into kernels.TEMPLATES / UFUNCS / HELPERS (one table)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,38 @@ def _lit(v: Any) -> str:
     from .kernels import literal
 
     return literal(v)
+
+
+def _axis_kw(k: dict) -> str:
+    from .kernels import _axis_kw as kw
+
+    return kw(k)
+
+
+def logsumexp(x, axis, keepdims):
+    """log(sum(exp(x))) shifted by the maximum (a maximum of +-inf is not subtracted: it gives NaN)."""
+    from .kernels import xp  # the array namespace generated code is written against (read at call time)
+
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = xp.squeeze(out, axis=axis)
+    return out[()] if out.ndim == 0 else out
+
+
+HELPERS = {"logsumexp": logsumexp}
+
+
+def _reduce(fn: str) -> Any:
+    def template(a: list, k: dict) -> str:
+        ddof = f", ddof={_lit(k['ddof'])}" if k.get("ddof") else ""
+        return f"xp.{fn}({a[0]}{_axis_kw(k)}{ddof})"
+    return template
+
+
+def _cumsum(a: list, k: dict) -> str:
+    return f"xp.cumsum({a[0]})" if k["axis"] is None else f"xp.cumsum({a[0]}, axis={_lit(k['axis'])})"
 
 
 def _clip(a: list, k: dict) -> str:
@@ -37,6 +70,10 @@ TEMPLATES: dict[str, Any] = {
     "nan_to_num": _nan_to_num,
     "leaky_relu": lambda a, k: f"xp.where({a[0]} > 0, {a[0]}, {a[0]} * {_lit(k['slope'])})",
     "softplus": "xp.logaddexp(0, {0})",
+    # reductions and scans
+    **{op: _reduce(op) for op in ("min", "argmin", "prod", "var", "std")},
+    "logsumexp": lambda a, k: f"logsumexp({a[0]}, {_lit(k['axis'])}, {_lit(k['keepdims'])})",
+    "cumsum": _cumsum,
 }
 
 # In-place forms (``out=``): every one above that is a NumPy ufunc with a float result (np.sinc is a function)
