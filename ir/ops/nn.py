@@ -65,7 +65,8 @@ register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
     lambda g, out, x, t: (apply("softmax", x) - _target(t, x)) * (g / _batch_count(x)),
     # d/dlabels (probabilities only) = -log_softmax / N
     lambda g, out, x, t: None if t.dtype.kind in "iu" else -apply("log_softmax", x) * (g / _batch_count(x)),
-), fresh=True))
+), fresh=True, grad_note="(softmax(x) - onehot(t)) / N to the logits; -log_softmax(x) / N to probability labels, "
+                         "none to integer labels"))
 
 
 # softmax_cross_entropy(x, t) = nll(log_softmax(x), t). The compiler's simplifier computes it so when the

@@ -77,7 +77,8 @@ register(OpDef("sum", 1, _sum_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
                vjp=(lambda g, out, x, axis, keepdims: spread(g, x, axis, keepdims),), fresh=True))
 register(OpDef("mean", 1, _mean_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
                vjp=(lambda g, out, x, axis, keepdims: spread(g / _count(x, axis), x, axis, keepdims),), fresh=True))
-register(OpDef("max", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True))
+register(OpDef("max", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True,
+               grad_note="to the maximum; tied maxima share the gradient equally"))
 
 
 def _argmax_attrs(avals: list, axis: Any = None, keepdims: bool = False) -> dict:
