@@ -185,3 +185,14 @@ def test_save_load_round_trip_of_math_attributes():
     v = np.array([np.nan, -np.inf, 1.234])
     for a, b in zip(rg.compile(outs)(x=v), rg.compile(list(back.outputs))(x=v)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_numpy_calls_on_tensors_build_the_new_ops():
+    g = rg.Graph()
+    t = g.input("t", shape=(2, 3))
+    built = [np.tan(t), np.hypot(t, t), np.cumsum(t, axis=1), np.prod(t), np.fmax(t, 0.5), np.logaddexp(t, t)]
+    assert [b.op for b in built] == ["tan", "hypot", "cumsum", "prod", "fmax", "logaddexp"]
+    v = np.arange(6.0).reshape(2, 3) / 7
+    for b, want in zip(built, [np.tan(v), np.hypot(v, v), np.cumsum(v, axis=1), np.prod(v), np.fmax(v, 0.5),
+                               np.logaddexp(v, v)]):
+        np.testing.assert_allclose(rg.compile(b)(t=v), want, rtol=1e-13)
