@@ -196,3 +196,21 @@ def test_numpy_calls_on_tensors_build_the_new_ops():
     for b, want in zip(built, [np.tan(v), np.hypot(v, v), np.cumsum(v, axis=1), np.prod(v), np.fmax(v, 0.5),
                                np.logaddexp(v, v)]):
         np.testing.assert_allclose(rg.compile(b)(t=v), want, rtol=1e-13)
+
+
+def test_the_new_ops_are_drawn_with_their_names():
+    from optable_math import MATH_CASES
+    from optable_reduce import REDUCE_CASES
+
+    g = rg.Graph("drawn")
+    loss, xs = 0.0, []
+    for cid, fn, specs in MATH_CASES + REDUCE_CASES:
+        ins = [g.input(f"{cid}_{i}", shape=s) for i, (s, _) in enumerate(specs)]
+        xs += ins
+        loss = loss + rg.sum(fn(*ins))
+    step = rg.compile(loss, wrt=xs)
+    source = rg.to_dot(step, which="joint").source
+    ops = {d["op"] for _, d in step.graph.nx.nodes(data=True)}
+    assert {"tan", "clip", "mod", "fmax", "sinc", "prod", "cumsum", "logsumexp", "std"} <= ops
+    for op in ops - {"input", "constant"}:
+        assert op in source, f"{op} is not in the drawing"
