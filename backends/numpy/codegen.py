@@ -112,7 +112,11 @@ def _attrs_comment(op: str, attrs: dict) -> str:
     except GraphError:
         defaults = {}
     parts = []
-    for key, value in attrs.items():
+    # In the op's declared order (a graph loaded from a file may hold its attributes in another order,
+    # and identical graphs must give identical source).
+    ordered = [k for k in defaults if k in attrs] + sorted(k for k in attrs if k not in defaults)
+    for key in ordered:
+        value = attrs[key]
         try:
             if key in defaults and bool(defaults[key] == value):
                 continue
