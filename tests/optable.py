@@ -121,3 +121,4 @@ def numeric_grad(f, values, eps=1e-6):
             g[idx] = (f(*plus) - f(*minus)) / (2 * eps)
         grads.append(g)
     return grads
+from optable_conv import CONV_CASES; OP_CASES += CONV_CASES  # noqa: E402,E702  (conv, pooling, batch norm)

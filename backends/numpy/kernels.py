@@ -342,3 +342,8 @@ from . import kernels_shape as _shape  # noqa: E402  (it reads this module's hel
 
 TEMPLATES.update(_shape.TEMPLATES)
 HELPERS.update(_shape.HELPERS)
+
+from . import kernels_conv as _conv  # noqa: E402
+
+TEMPLATES.update(_conv.TEMPLATES)
+HELPERS.update(_conv.HELPERS)
