@@ -24,6 +24,8 @@ from . import nn, optim  # noqa: E402,F401  (layers and optimizers: rg.nn, rg.op
 from .transforms import hessian, hvp, jacobian
 from .ir.ops import linalg  # noqa: F401  (rg.linalg.inv, ...; rg.trace stays the function tracer)
 
+from .backends.numpy.kernels_conv import seed  # noqa: E402  (dropout's masks: rg.seed(n) makes them reproducible)
+
 __version__ = "0.1.0"
 
 __all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "compile", "grad", "trace", "gradcheck",
@@ -31,4 +33,5 @@ __all__ = ["Graph", "Tensor", "GraphError", "FeedError", "GradcheckError", "comp
 __all__ += ["to_dot", "render", "explain"]
 __all__ += ["load"]
 __all__ += ["compare", "ComparisonReport"]
+__all__ += ["seed"]
 __all__ += ["jacobian", "hessian", "hvp", "linalg"]

@@ -68,6 +68,8 @@ class OpDef:
       (a one-operand ``accumulate`` is its operand itself).
     * ``recomputable`` -- cheap enough (about one pass over its operands) to be recomputed in the
       backward program rather than kept from the forward.
+    * ``random`` -- draws fresh random numbers every time it runs (dropout's mask): two such nodes are
+      never merged, never folded into a constant, and never recomputed in place of a residual.
     * ``inplace_slot`` -- the operand whose buffer serves best when several die at the op
       (``tanh_grad`` forms ``1 - y²`` in ``y``'s own buffer without a temporary).
 
@@ -89,6 +91,7 @@ class OpDef:
     fresh: Union[bool, Callable[[int, dict], bool]] = False
     recomputable: bool = False
     inplace_slot: Optional[int] = None
+    random: bool = False
 
     def returns_fresh(self, n_operands: int, attrs: dict) -> bool:
         """Whether a node of this op with ``n_operands`` operands and ``attrs`` makes a new array."""

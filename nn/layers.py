@@ -6,8 +6,9 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..dynamic import Variable
 from ..ir.errors import GraphError
-from ..ir.ops import relu, reshape, sigmoid, tanh
+from ..ir.ops import avg_pool2d, batch_norm, conv2d, dropout, max_pool2d, relu, reshape, sigmoid, tanh
 from .init import INITS
 from .module import Module
 
@@ -71,3 +72,101 @@ class Flatten(Module):
         if any(s is None for s in rest):
             raise GraphError(f"Flatten: the non-batch sizes of {shape} must be known (declare them in g.input)")
         return reshape(x, (-1, int(np.prod(rest))))
+
+
+class Conv2d(Module):
+    """The book's Convolution layer: filters W (out, in, KH, KW) and bias b (out,), NCHW.
+
+    >>> conv = rg.nn.Conv2d(1, 30, 5, rng=np.random.default_rng(0))     # SimpleConvNet's first layer
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, pad: Any = 0, *,
+                 bias: bool = True, init: str = "he", rng: Optional[np.random.Generator] = None,
+                 dtype: str = "float64") -> None:
+        super().__init__()
+        if init not in INITS:
+            raise GraphError(f"Conv2d: init={init!r} is not one of {sorted(INITS)}")
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        self.stride, self.pad = stride, pad
+        shape = (int(out_channels), int(in_channels), int(kh), int(kw))
+        self.add_param("W", INITS[init](shape, in_channels * kh * kw, rng, dtype))
+        if bias:
+            self.add_param("b", np.zeros(out_channels, dtype))
+
+    def forward(self, x: Any) -> Any:
+        b = self.p("b", x) if "b" in self._params else None
+        return conv2d(x, self.p("W", x), b, stride=self.stride, pad=self.pad)
+
+    def _extra(self) -> str:
+        oc, c, kh, kw = self._params["W"].shape
+        return f"{c}, {oc}, kernel_size=({kh}, {kw}), stride={self.stride}, pad={self.pad}"
+
+
+class MaxPool2d(Module):
+    """The book's Pooling layer (max); ``stride`` defaults to ``kernel_size``."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, pad: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.pad = kernel_size, stride, pad
+
+    def forward(self, x: Any) -> Any:
+        return max_pool2d(x, self.kernel_size, self.stride, self.pad)
+
+
+class AvgPool2d(MaxPool2d):
+    """Average pooling; padding counts in the divisor."""
+
+    def forward(self, x: Any) -> Any:
+        return avg_pool2d(x, self.kernel_size, self.stride, self.pad)
+
+
+class Dropout(Module):
+    """Inverted dropout in training mode, the identity in evaluation mode (``model.eval()``)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        self.p_drop = float(p)
+
+    def forward(self, x: Any) -> Any:
+        return dropout(x, self.p_drop, train=self.training)
+
+    def _extra(self) -> str:
+        return f"p={self.p_drop}"
+
+
+class BatchNorm(Module):
+    """Batch normalisation (book ch. 6) over the features of (N, D) or the channels of (N, C, H, W).
+
+    Training mode normalises with the batch's statistics; evaluation mode with running averages
+    (``running = momentum * running + (1 - momentum) * batch``, the book's momentum 0.9), which are
+    updated when the layer runs dynamically or on arrays. A static graph is a pure description, so a
+    compiled step does not update them: after static training, call ``model.calibrate(batches)`` (runs
+    the batches through the model on arrays, in training mode, updating every BatchNorm's averages).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.9, dtype: str = "float64") -> None:
+        super().__init__()
+        self.eps, self.momentum = float(eps), float(momentum)
+        self.add_param("gamma", np.ones(num_features, dtype))
+        self.add_param("beta", np.zeros(num_features, dtype))
+        object.__setattr__(self, "running_mean", np.zeros(num_features, dtype))
+        object.__setattr__(self, "running_var", np.ones(num_features, dtype))
+
+    def forward(self, x: Any) -> Any:
+        gamma, beta = self.p("gamma", x), self.p("beta", x)
+        if self.training:
+            self._update_running(x)
+            return batch_norm(x, gamma, beta, self.eps)
+        # The running averages enter as constants: a static graph built in eval mode bakes in their values then.
+        shape = (1, -1) + (1,) * (len(x.shape) - 2)
+        scale = reshape(gamma / np.sqrt(self.running_var + self.eps), shape)
+        return (x - self.running_mean.reshape(shape)) * scale + reshape(beta, shape)
+
+    def _update_running(self, x: Any) -> None:
+        data = x.data if isinstance(x, Variable) else x
+        if not isinstance(data, np.ndarray):  # a graph Tensor: nothing has run yet
+            return
+        axes = (0,) if data.ndim == 2 else (0, 2, 3)
+        m = self.momentum
+        self.running_mean[...] = m * self.running_mean + (1 - m) * data.mean(axis=axes)
+        self.running_var[...] = m * self.running_var + (1 - m) * data.var(axis=axes)

@@ -152,6 +152,19 @@ class Module:
             for var in m._variables.values():
                 var.cleargrad()
 
+    def calibrate(self, batches: Any) -> "Module":
+        """Run ``batches`` (input arrays) through the model on NumPy in training mode, so every BatchNorm's
+        running averages follow them (use after training with a compiled static step); restores the mode."""
+        modes = [(m, m.training) for m in self.modules()]
+        self.train()
+        try:
+            for xb in batches:
+                self(np.asarray(xb))
+        finally:
+            for m, mode in modes:
+                object.__setattr__(m, "training", mode)
+        return self
+
     # -- files -------------------------------------------------------------------------------------------
     def save(self, path: Union[str, Path]) -> None:
         """Write the parameters to an ``.npz`` file (arrays only, by full name)."""

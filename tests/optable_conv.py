@@ -111,6 +111,8 @@ CONV_CASES = [
     case("avg_pool2d_pad", lambda x: rg.avg_pool2d(x, 3, stride=2, pad=1), [X],
          numpy=lambda x: ref_pool(x, 3, 2, 1, how="avg")),
     case("im2col", lambda x: rg.im2col(x, 3, stride=2, pad=1), [X], numpy=lambda x: ref_im2col(x, 3, 2, 1)),
+    case("col2im_like", lambda c, x: apply("col2im_like", c, x, kernel_size=3, stride=2, pad=1),
+         [((18, 18), ANY), X], numpy=lambda c, x: ref_col2im(c, x.shape, 3, 2, 1)),
     case("col2im", lambda c: rg.col2im(c, (2, 2, 5, 5), 3, stride=2, pad=1), [((18, 18), ANY)],
          numpy=lambda c: ref_col2im(c, (2, 2, 5, 5), 3, 2, 1)),
     case("batch_norm_2d", lambda x, g, b: rg.batch_norm(x, g, b), [((4, 3), ANY), ((3,), POS), ((3,), ANY)],

@@ -142,3 +142,53 @@ def test_module_mistakes_are_graph_errors():
         m(g.input("x", shape=(1, 2)))
     with pytest.raises(rg.GraphError, match="Flatten: the non-batch sizes"):
         rg.nn.Flatten()(rg.Graph().input("x", shape=(2, None)))
+
+
+def test_batch_norm_layer_running_statistics_and_eval():
+    rng = np.random.default_rng(0)
+    bn = rg.nn.BatchNorm(3)
+    x = rng.normal(5.0, 2.0, size=(256, 3))
+    for _ in range(60):
+        bn(dy.Variable(x))                                  # dynamic training steps update the averages
+    np.testing.assert_allclose(bn.running_mean, x.mean(axis=0), rtol=1e-2)
+    np.testing.assert_allclose(bn.running_var, x.var(axis=0), rtol=1e-2)
+    bn.eval()
+    y = bn(x)
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=0.05)
+    g = rg.Graph("bn_eval")
+    xt = g.input("x", shape=(None, 3))
+    np.testing.assert_allclose(rg.compile(bn(xt))(x=x, **bn.params), y, rtol=1e-12)
+
+
+def test_calibrate_sets_running_statistics_after_static_training():
+    rng = np.random.default_rng(1)
+    model = rg.nn.Sequential(rg.nn.Linear(4, 6, rng=rng), rg.nn.BatchNorm(6))
+    g = rg.Graph("static_bn")
+    x = g.input("x", shape=(None, 4))
+    step = rg.compile(rg.sum(model(x) ** 2), wrt=list(model.inputs(g).values()))
+    data = rng.normal(size=(64, 4))
+    step.forward(x=data, **model.params)
+    bn = model.layers[1]
+    assert np.array_equal(bn.running_mean, np.zeros(6))     # a compiled step does not touch them
+    model.eval()
+    model.calibrate([data] * 120)                          # 0.9 ** 120: the start is forgotten
+    assert not model.layers[1].training                     # the mode is restored
+    np.testing.assert_allclose(bn.running_mean, (data @ model.params["0.W"] + model.params["0.b"]).mean(axis=0),
+                               rtol=1e-3, atol=1e-6)
+
+
+def test_conv_net_layers_run_on_both_engines():
+    rng = np.random.default_rng(2)
+    model = rg.nn.Sequential(rg.nn.Conv2d(1, 3, 3, pad=1, rng=rng), rg.nn.ReLU(), rg.nn.MaxPool2d(2),
+                             rg.nn.Flatten(), rg.nn.Linear(12, 2, rng=rng))
+    xb, tb = rng.normal(size=(4, 1, 4, 4)), np.array([0, 1, 1, 0])
+    g = rg.Graph("cnn")
+    x, t = g.input("x", shape=(None, 1, 4, 4)), g.input("t", shape=(None,), dtype="int64")
+    step = rg.compile(rg.softmax_cross_entropy(model(x), t), wrt=list(model.inputs(g).values()))
+    value = step.forward(x=xb, t=tb, **model.params)
+    grads = dict(zip(model.params, step.backward()))
+    loss = rg.softmax_cross_entropy(model(dy.Variable(xb)), tb)
+    loss.backward()
+    np.testing.assert_allclose(loss.data, value, rtol=1e-13)
+    for k, v in model.grads().items():
+        np.testing.assert_allclose(v, grads[k], rtol=1e-11, atol=1e-14, err_msg=k)

@@ -53,6 +53,10 @@ def col2im(cols, x_shape, kernel_size, stride, pad):
     return xp.ascontiguousarray(img[:, :, ph:h + ph, pw:w + pw])
 
 
+def col2im_like(cols, x, kernel_size, stride, pad):
+    return col2im(cols, x.shape, kernel_size, stride, pad)
+
+
 def conv2d(x, W, b=None, stride=(1, 1), pad=(0, 0)):
     xp = _xp()
     oc = W.shape[0]
@@ -139,9 +143,24 @@ def batch_norm(x, gamma, beta, eps):
     return xc
 
 
-HELPERS = {f"conv_{f.__name__}": f for f in (im2col, col2im, conv2d, conv2d_grad_w, conv_transpose2d, max_pool2d,
+RNG = np.random.default_rng()  # dropout's generator; rg.seed(n) replaces it
+
+
+def seed(n: int) -> None:
+    """Make dropout's masks reproducible: the same seed, the same sequence of masks."""
+    global RNG
+    RNG = np.random.default_rng(n)
+
+
+def dropout_mask(x, p):
+    xp = _xp()
+    keep = RNG.random(xp.shape(x)) >= p
+    return xp.asarray(keep, dtype=x.dtype) / xp.asarray(1.0 - p, dtype=x.dtype)
+
+
+HELPERS = {f"conv_{f.__name__}": f for f in (im2col, col2im, col2im_like, conv2d, conv2d_grad_w, conv_transpose2d, max_pool2d,
                                              max_pool2d_grad, max_pool2d_gather, avg_pool2d, avg_pool2d_grad,
-                                             batch_norm)}
+                                             batch_norm, dropout_mask)}
 
 
 def _call(helper: str, *names: str):
@@ -160,7 +179,9 @@ TEMPLATES = {
     "conv2d_grad_w": _call("conv2d_grad_w", *_WINDOW),
     "im2col": _call("im2col", *_WINDOW),
     "col2im": _call("col2im", "x_shape", *_WINDOW),
+    "col2im_like": _call("col2im_like", *_WINDOW),
     **{op: _call(op, *_WINDOW) for op in ("max_pool2d", "max_pool2d_grad", "max_pool2d_gather", "avg_pool2d",
                                           "avg_pool2d_grad")},
     "batch_norm": _call("batch_norm", "eps"),
+    "dropout_mask": _call("dropout_mask", "p"),
 }

@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ...ir.registry import get
 from .rewrite import Rewriter
 
 SMALL = 16  # constants up to this many elements are merged by value
@@ -35,6 +36,8 @@ def _key(rw: Rewriter, nid: int) -> Optional[tuple]:
         return None
     if d["op"] == "constant":
         return _constant_key(d)
+    if get(d["op"]).random:  # two dropout masks are two draws, not one value
+        return None
     attrs = d["attrs"]  # most ops (elementwise) have none: skip sorting and printing an empty dict
     return (d["op"], repr(sorted(attrs.items())) if attrs else "", tuple(rw.operands(nid)), d["shape"], d["dtype"].str)
 

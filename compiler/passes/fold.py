@@ -20,7 +20,7 @@ def fold(rw: Rewriter) -> None:
     G = rw.G
     for nid in rw.order():
         d = G._node[nid]
-        if d["op"] in ("input", "constant"):
+        if d["op"] in ("input", "constant") or get(d["op"]).random:
             continue
         pred = G._pred[nid]  # the distinct operands, read without building the slot-ordered list
         if not pred or not _all_constants(G, pred):

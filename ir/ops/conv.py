@@ -7,6 +7,11 @@ Max pooling sends each gradient to its window's maximum (``max_pool2d_grad``), w
 the gradient back at those places (``max_pool2d_gather``), and the other way round. Average pooling and
 its gradient (``avg_pool2d_grad``) are each other's VJPs. im2col and col2im are each other's too.
 
+Dropout is inverted dropout: ``x * mask`` with a mask of 0 and 1 / (1 - p) drawn afresh every time the
+program (or the dynamic op) runs, from the NumPy backend's generator (``rg.seed(n)`` makes the draws
+reproducible). The mask is its own node (op ``dropout_mask``, declared ``random``), so the backward pass
+multiplies by the very mask the forward pass drew, and no pass merges, folds or recomputes it.
+
 Conventions (documented in docs/ops.md): sizes ``kernel_size``, ``stride``, ``pad`` are an int or a
 pair (rows, columns). conv2d pads with zeros; max_pool2d pads with -inf (a padded place never wins,
 as in PyTorch) and a tie in a window sends the gradient to the first maximum in row-major order;
@@ -29,7 +34,7 @@ from .elementwise import sqrt
 from .reductions import mean, sum as _sum
 from .shape_ops import reshape
 
-__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im", "batch_norm"]
+__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im", "batch_norm", "dropout"]
 
 
 # -- sizes ------------------------------------------------------------------------------------------
@@ -293,9 +298,20 @@ def _col2im_rule(cols: Aval, x_shape: tuple = (1, 1, 1, 1), kernel_size: tuple =
     return x_shape, cols.dtype
 
 
+def _col2im_like_rule(cols: Aval, x: Aval, **attrs: Any) -> tuple:
+    want, _ = _im2col_rule(x, **attrs)
+    if cols.ndim != 2 or cols.shape[1] != want[1]:
+        raise ShapeRuleError(f"columns of shape {fmt(cols.shape)} are not im2col's {fmt(want)}", "pass im2col's gradient")
+    return x.shape, cols.dtype
+
+
 register(OpDef("im2col", 1, _im2col_rule, attrs={"kernel_size": 1, "stride": 1, "pad": 0}, normalize=_im2col_attrs,
-               fresh=True, vjp=(lambda g, out, x, **a: apply("col2im", g, x_shape=tuple(x.shape), **a),),
+               fresh=True, vjp=(lambda g, out, x, **a: apply("col2im_like", g, x, **a),),
                doc="image patches as rows: the book's (N*OH*OW, C*KH*KW) matrix"))
+register(OpDef("col2im_like", 2, _col2im_like_rule, attrs={"kernel_size": 1, "stride": 1, "pad": 0},
+               normalize=_im2col_attrs, fresh=True, internal=True,
+               vjp=(lambda g, out, cols, x, **a: apply("im2col", g, **a), None),
+               doc="col2im into images of x's shape (read when the program runs: the batch size may be None)"))
 register(OpDef("col2im", 1, _col2im_rule, attrs={"x_shape": None, "kernel_size": 1, "stride": 1, "pad": 0},
                normalize=_col2im_attrs, fresh=True,
                vjp=(lambda g, out, cols, x_shape, **a: apply("im2col", g, **a),),
@@ -373,3 +389,30 @@ def batch_norm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Any:
     >>> h = rg.batch_norm(x @ W, gamma, beta)
     """
     return apply("batch_norm", x, gamma, beta, eps=eps)
+
+
+# -- dropout ----------------------------------------------------------------------------------------------
+def _mask_attrs(avals: list, p: Any = 0.5) -> dict:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
+        raise ShapeRuleError(f"p={p!r} is not a drop probability in [0, 1)", "pass e.g. p=0.5")
+    return {"p": float(p)}
+
+
+def _mask_rule(x: Aval, p: float = 0.5) -> tuple:
+    return x.shape, _float(x)
+
+
+register(OpDef("dropout_mask", 1, _mask_rule, attrs={"p": 0.5}, normalize=_mask_attrs, internal=True, fresh=True,
+               random=True, vjp=(None,), doc="a fresh inverted-dropout mask of x's shape: 0 with probability p, "
+                                              "else 1 / (1 - p)"))
+
+
+def dropout(x: Any, p: float = 0.5, train: bool = True) -> Any:
+    """Inverted dropout (book ch. 6): in training each element is kept with probability 1 - p and scaled by
+    1 / (1 - p), with a fresh mask every run; ``train=False`` is the identity.
+
+    >>> h = rg.dropout(rg.relu(x @ W), p=0.5, train=True)
+    """
+    if not train:
+        return x
+    return x * apply("dropout_mask", x, p=p)
