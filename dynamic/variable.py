@@ -271,6 +271,18 @@ class Variable(ArrayMethods):
         """Forget the gradient accumulated so far."""
         self.grad = None
 
+    def unchain_backward(self) -> None:
+        """Cut the recorded graph behind this Variable (DeZero's truncated BPTT): every Variable it was
+        computed from forgets its creator, so a later backward stops here and the old graph can be freed."""
+        seen, todo = set(), [self]
+        while todo:
+            v = todo.pop()
+            node, v.creator = v.creator, None
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            todo.extend(x for x in node.inputs if isinstance(x, Variable) and x.creator is not None)
+
     # -- what the value is ------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:

@@ -23,7 +23,8 @@ from .tensor import Tensor
 def trace(fn: Callable[..., Any], **example_feeds: Any) -> Graph:
     """The Graph of ``fn``, with inputs shaped and typed like ``example_feeds``; ``g.outputs`` holds what fn returned.
     Every parameter without a default needs an example; one with a default (or bound by functools.partial)
-    becomes an input only when given one, else keeps its value.
+    becomes an input only when given one, else keeps its value. A function taking ``**kwargs`` gets every
+    other example as an input of that name (``fn(**feeds)``: e.g. a model's ``**model.params``).
 
     >>> def model(x, W): return rg.sum(rg.relu(x @ W))
     >>> g = rg.trace(model, x=np.ones((2, 3)), W=np.ones((3, 4)))
@@ -32,9 +33,11 @@ def trace(fn: Callable[..., Any], **example_feeds: Any) -> Graph:
     """
     if not callable(fn):
         raise GraphError(f"rg.trace needs a function, got {type(fn).__name__}")
-    required, optional = _parameters(fn)
+    required, optional, any_keyword = _parameters(fn)
     missing = [p for p in required if p not in example_feeds]
     extra = [k for k in example_feeds if k not in required and k not in optional]
+    if any_keyword:  # fn(**feeds): every other example is an input too, passed by its name
+        optional, extra = optional + extra, []
     if missing or extra:
         raise GraphError(f"rg.trace({_name(fn)}): give one example per parameter {required}"
                          f"{f' (and optionally {optional}, which have defaults)' if optional else ''}; "
@@ -58,21 +61,24 @@ def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__name__", "traced")
 
 
-def _parameters(fn: Callable[..., Any]) -> tuple[list[str], list[str]]:
-    """(parameters the examples must give, parameters with defaults they may give)."""
+def _parameters(fn: Callable[..., Any]) -> tuple[list[str], list[str], bool]:
+    """(parameters the examples must give, parameters with defaults they may give, whether fn takes **kwargs)."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         raise GraphError(f"rg.trace: cannot read the parameters of {_name(fn)!r}; wrap it in a def") from None
-    required, optional = [], []
+    required, optional, any_keyword = [], [], False
     for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+        if p.kind is p.VAR_KEYWORD:
+            any_keyword = True
+            continue
+        if p.kind is p.VAR_POSITIONAL:
             raise GraphError(f"rg.trace: parameter *{p.name} of {_name(fn)} cannot be traced; name each input")
         if p.kind is p.POSITIONAL_ONLY:
             raise GraphError(f"rg.trace: parameter {p.name} of {_name(fn)} is positional-only; inputs are "
                              "passed by name (drop the '/')")
         (required if p.default is p.empty else optional).append(p.name)
-    return required, optional
+    return required, optional, any_keyword
 
 
 def _check_outputs(out: Any, fn: Callable[..., Any]) -> None:

@@ -170,3 +170,47 @@ class BatchNorm(Module):
         m = self.momentum
         self.running_mean[...] = m * self.running_mean + (1 - m) * data.mean(axis=axes)
         self.running_var[...] = m * self.running_var + (1 - m) * data.var(axis=axes)
+
+
+class RNN(Module):
+    """DeZero's RNN cell: ``h = tanh(x @ Wx + bx + h_prev @ Wh)`` (no hidden-to-hidden term at the first step).
+
+    Called as ``h = rnn(x, h_prev)`` with ``h_prev=None`` at the start. Unrolled over time steps in a static
+    graph, every step reads the same weights (their gradients accumulate); in the dynamic engine, call
+    ``h.unchain_backward()`` after each backward for truncated BPTT.
+    """
+
+    def __init__(self, in_size: int, hidden_size: int, *, rng: Optional[np.random.Generator] = None,
+                 dtype: str = "float64") -> None:
+        super().__init__()
+        self.x2h = Linear(in_size, hidden_size, init="xavier", rng=rng, dtype=dtype)
+        self.h2h = Linear(hidden_size, hidden_size, bias=False, init="xavier", rng=rng, dtype=dtype)
+
+    def forward(self, x: Any, h: Any = None) -> Any:
+        pre = self.x2h(x)
+        return tanh(pre if h is None else pre + self.h2h(h))
+
+
+class LSTM(Module):
+    """DeZero's LSTM cell: gates f, i, o (sigmoid) and candidate u (tanh) from x and h_prev;
+    ``c = f * c_prev + i * u``, ``h = o * tanh(c)``. Called as ``h, c = lstm(x, h_prev, c_prev)``."""
+
+    GATES = ("f", "i", "o", "u")
+
+    def __init__(self, in_size: int, hidden_size: int, *, rng: Optional[np.random.Generator] = None,
+                 dtype: str = "float64") -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        for gate in self.GATES:
+            setattr(self, f"x2{gate}", Linear(in_size, hidden_size, init="xavier", rng=rng, dtype=dtype))
+            setattr(self, f"h2{gate}", Linear(hidden_size, hidden_size, bias=False, init="xavier", rng=rng,
+                                              dtype=dtype))
+
+    def forward(self, x: Any, h: Any = None, c: Any = None) -> tuple:
+        def gate(name: str) -> Any:
+            pre = getattr(self, f"x2{name}")(x)
+            return pre if h is None else pre + getattr(self, f"h2{name}")(h)
+
+        f, i, o, u = sigmoid(gate("f")), sigmoid(gate("i")), sigmoid(gate("o")), tanh(gate("u"))
+        c_new = i * u if c is None else f * c + i * u
+        return o * tanh(c_new), c_new

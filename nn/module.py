@@ -9,6 +9,8 @@ dynamically (read ``model.grads()``), and an optimizer updating ``model.params``
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import weakref
 from pathlib import Path
 from typing import Any, Iterator, Union
@@ -19,6 +21,10 @@ from ..dynamic import Variable
 from ..ir.errors import GraphError
 from ..ir.graph import Graph
 from ..ir.tensor import Tensor
+
+
+# Parameters bound to given operands by ``Module.bound`` (full name -> Tensor, Variable or array).
+_BOUND: contextvars.ContextVar[dict] = contextvars.ContextVar("revgraph_nn_bound", default={})
 
 
 class Module:
@@ -108,6 +114,9 @@ class Module:
             value = self._params[name]
         except KeyError:
             raise GraphError(f"{type(self).__name__} has no parameter {name!r}; it has {sorted(self._params)}") from None
+        bound = _BOUND.get()
+        if bound and self._join(name) in bound:
+            return bound[self._join(name)]
         if isinstance(like, Tensor):
             return self._graph_input(like.graph, name, value)
         if isinstance(like, Variable):
@@ -121,11 +130,35 @@ class Module:
         bound = self._inputs.setdefault(graph, {})
         if name not in bound:
             full = self._join(name)
-            if any(d["name"] == full for _, d in graph.nx.nodes(data=True)):
-                raise GraphError(f"graph {graph.name!r} already has a node named {full!r}; a module's parameters "
-                                 "enter the graph as inputs of their full names: rename that node")
-            bound[name] = graph.input(full, shape=value.shape, dtype=value.dtype)
+            same = [n for n, d in graph.nx.nodes(data=True) if d["name"] == full]
+            if not same:
+                bound[name] = graph.input(full, shape=value.shape, dtype=value.dtype)
+            else:  # an input of that name already (rg.trace of a function taking **model.params): bind to it
+                d = graph.nx.nodes[same[0]]
+                if d["op"] != "input" or tuple(d["shape"]) != value.shape or d["dtype"] != value.dtype:
+                    raise GraphError(f"graph {graph.name!r} already has a node named {full!r} ({d['op']}, shape "
+                                     f"{tuple(d['shape'])}, {d['dtype']}), which is not an input like this "
+                                     f"parameter (shape {value.shape}, {value.dtype}): rename that node")
+                bound[name] = graph.tensor(same[0]) if hasattr(graph, "tensor") else Tensor(graph, same[0])
         return bound[name]
+
+    @contextlib.contextmanager
+    def bound(self, operands: dict) -> Iterator["Module"]:
+        """Within the block, the parameters named in ``operands`` (full names) are those operands instead:
+        the model as a function of its parameters (``rg.compare``, ``rg.trace`` of ``f(x, **params)``).
+
+        >>> with model.bound(params):              # params: full name -> Tensor / Variable / array
+        ...     y = model(x)
+        """
+        unknown = sorted(set(operands) - set(self.params))
+        if unknown:
+            raise GraphError(f"{type(self).__name__}.bound: {unknown} are not parameters of this model; it has "
+                             f"{sorted(self.params)}")
+        token = _BOUND.set({**_BOUND.get(), **operands})
+        try:
+            yield self
+        finally:
+            _BOUND.reset(token)
 
     def inputs(self, graph: Graph) -> dict[str, Tensor]:
         """The graph inputs this model's parameters became in ``graph``, by full name, in ``params`` order:

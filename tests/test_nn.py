@@ -137,9 +137,13 @@ def test_module_mistakes_are_graph_errors():
     with pytest.raises(rg.GraphError, match="not an rg.nn.Module"):
         rg.nn.Sequential(rg.nn.ReLU(), np.tanh)
     g = rg.Graph("clash")
-    g.input("W", shape=(2, 2))
+    g.input("W", shape=(3, 3))
     with pytest.raises(rg.GraphError, match="already has a node named 'W'"):
         m(g.input("x", shape=(1, 2)))
+    g2 = rg.Graph("bound")
+    W = g2.input("W", shape=(2, 2))
+    m(g2.input("x", shape=(1, 2)))
+    assert m.inputs(g2)["W"].id == W.id      # an input of the parameter's name and type is bound, not duplicated
     with pytest.raises(rg.GraphError, match="Flatten: the non-batch sizes"):
         rg.nn.Flatten()(rg.Graph().input("x", shape=(2, None)))
 
@@ -192,3 +196,88 @@ def test_conv_net_layers_run_on_both_engines():
     np.testing.assert_allclose(loss.data, value, rtol=1e-13)
     for k, v in model.grads().items():
         np.testing.assert_allclose(v, grads[k], rtol=1e-11, atol=1e-14, err_msg=k)
+
+
+def _sequence(T=12, batch=3, features=2, seed=3):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(T, batch, features)), rng.normal(size=(batch, 1))
+
+
+@pytest.mark.parametrize("cell", ["RNN", "LSTM"])
+def test_recurrent_cells_unrolled_statically_equal_dynamic(cell):
+    rng = np.random.default_rng(0)
+    layer = getattr(rg.nn, cell)(2, 5, rng=rng)
+    head = rg.nn.Linear(5, 1, rng=rng)
+    xs, target = _sequence()
+
+    def run(steps, make):
+        h = c = None
+        for x in steps:
+            if cell == "RNN":
+                h = layer(make(x), h)
+            else:
+                h, c = layer(make(x), h, c)
+        return rg.mse(head(h), target)
+
+    g = rg.Graph("unrolled")
+    inputs = [g.input(f"x{t}", shape=x.shape) for t, x in enumerate(xs)]
+    it = iter(inputs)
+    loss = run(xs, lambda _: next(it))
+    wrt = list(layer.inputs(g).values()) + list(head.inputs(g).values())
+    step = rg.compile(loss, wrt=wrt)
+    feeds = {f"x{t}": x for t, x in enumerate(xs)}
+    value = step.forward(**feeds, **layer.params, **head.params)
+    grads = step.backward()
+    dyn = run(xs, dy.Variable)
+    dyn.backward()
+    np.testing.assert_allclose(dyn.data, value, rtol=1e-12)
+    dyn_grads = list(layer.grads().values()) + list(head.grads().values())
+    for a, b in zip(grads, dyn_grads):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+def test_truncated_bptt_with_unchain_backward():
+    rng = np.random.default_rng(1)
+    rnn, head = rg.nn.RNN(2, 4, rng=rng), rg.nn.Linear(4, 1, rng=rng)
+    xs, target = _sequence(T=6)
+    h = None
+    for t, x in enumerate(xs):
+        h = rnn(dy.Variable(x), h)
+        if t == 2:
+            rg.mse(head(h), target).backward()
+            h.unchain_backward()
+            assert h.creator is None
+    rnn.cleargrads()
+    head.cleargrads()
+    rg.mse(head(h), target).backward()
+    first = rnn.grads()
+    # the same last three steps from a fresh leaf holding h's value: the same gradients (nothing flows past the cut)
+    h2 = dy.Variable(_replay_hidden(rnn, xs[:3]))
+    for x in xs[3:]:
+        h2 = rnn(dy.Variable(x), h2)
+    rnn.cleargrads()
+    rg.mse(head(h2), target).backward()
+    for k, v in rnn.grads().items():
+        np.testing.assert_allclose(first[k], v, rtol=1e-12)
+
+
+def _replay_hidden(rnn, xs):
+    h = None
+    for x in xs:
+        h = rnn(x, h)
+    return h
+
+
+def test_bound_parameters_make_the_model_a_function_for_compare():
+    model = _mlp()
+    xb, tb = _data()
+
+    def loss(x, t, **params):
+        with model.bound(params):
+            return rg.softmax_cross_entropy(model(x), t)
+
+    report = rg.compare(loss, wrt=list(model.params), repeat=2, x=xb, t=tb, **model.params)
+    assert report.agree
+    with pytest.raises(rg.GraphError, match="not parameters of this model"):
+        with model.bound({"nope": 1.0}):
+            pass

@@ -41,3 +41,14 @@ def test_python_control_flow_is_evaluated_once_at_trace_time():
 
     with pytest.raises(rg.GraphError, match="rg.where"):
         rg.trace(g_value_branch, x=1.0)
+
+
+def test_trace_of_a_function_taking_keyword_arguments():
+    def model(x, **params):
+        return rg.sum(x @ params["W"] + params["b"])
+
+    import numpy as np
+    g = rg.trace(model, x=np.ones((2, 3)), W=np.ones((3, 4)), b=np.zeros(4))
+    names = sorted(d["name"] for _, d in g.nx.nodes(data=True) if d["op"] == "input")
+    assert names == ["W", "b", "x"]
+    assert rg.compile(g.outputs)(x=np.ones((2, 3)), W=np.ones((3, 4)), b=np.zeros(4)) == 24.0
