@@ -38,7 +38,8 @@ def every_op_graph():
     terms += [rg.mean(dyn), rg.sum(rg.stop_gradient(d) * w), rg.sum(rg.argmax(d, axis=1)),
               rg.sum(rg.where(rg.greater_equal(d, 0.0), d, 0.0)),
               rg.sum(rg.where(rg.less_equal(d, 1.0), d, 0.0)), rg.sum(rg.where(rg.not_equal(d, 2.0), d, 0.0)),
-              rg.sum(rg.ir.apply("ones_like", d) * d)]
+              rg.sum(rg.ir.apply("ones_like", d) * d),
+              rg.sum(rg.dropout(d, p=0.0))]  # the random op, at p = 0 so the values round-trip exactly
     loss = terms[0]
     for t in terms[1:]:
         loss = loss + t
