@@ -51,6 +51,10 @@ class Optimizer:
     def step(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _scaled(self, param: np.ndarray, grad: np.ndarray, h: np.ndarray) -> None:
+        """AdaGrad's and RMSprop's step: each element's rate divided by the root of its squared-gradient sum."""
+        param -= self.lr * grad / (np.sqrt(h) + EPS)
+
     def _slot(self, name: str, key: str, like: np.ndarray) -> np.ndarray:
         """Per-parameter state, zeros of the parameter's shape on first use."""
         return self.state.setdefault(name, {}).setdefault(key, np.zeros_like(like))
@@ -92,24 +96,21 @@ class Momentum(Optimizer):
         super().__init__(lr, **kwargs)
         self.momentum = float(momentum)
 
-    def step(self, name, param, grad):
+    def _velocity(self, name: str, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
         v = self._slot(name, "v", param)
         v *= self.momentum
         v -= self.lr * grad
-        param += v
+        return v
+
+    def step(self, name, param, grad):
+        param += self._velocity(name, param, grad)
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the book's form (looks ahead along the velocity)."""
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9, **kwargs) -> None:
-        super().__init__(lr, **kwargs)
-        self.momentum = float(momentum)
-
     def step(self, name, param, grad):
-        v = self._slot(name, "v", param)
-        v *= self.momentum
-        v -= self.lr * grad
+        v = self._velocity(name, param, grad)
         param += self.momentum * self.momentum * v
         param -= (1 + self.momentum) * self.lr * grad
 
@@ -123,7 +124,7 @@ class AdaGrad(Optimizer):
     def step(self, name, param, grad):
         h = self._slot(name, "h", param)
         h += grad * grad
-        param -= self.lr * grad / (np.sqrt(h) + EPS)
+        self._scaled(param, grad, h)
 
 
 class RMSprop(Optimizer):
@@ -137,7 +138,7 @@ class RMSprop(Optimizer):
         h = self._slot(name, "h", param)
         h *= self.decay_rate
         h += (1 - self.decay_rate) * grad * grad
-        param -= self.lr * grad / (np.sqrt(h) + EPS)
+        self._scaled(param, grad, h)
 
 
 class Adam(Optimizer):

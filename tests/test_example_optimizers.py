@@ -1,22 +1,12 @@
 """examples/optimizers.py at smoke size: the book's figure 6-8 paths and a short figure 6-9 run, written as PNGs."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "optimizers.py"
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("optimizers_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from examples_loader import load_example
 
 
 def test_paths_and_losses_at_smoke_size(tmp_path):
-    result = load_example().main(["--iterations", "40", "--out", str(tmp_path), "--no-progress"])
+    result = load_example("optimizers").main(["--iterations", "40", "--out", str(tmp_path), "--no-progress"])
     for name in ("optimizers-paths.png", "optimizers-digits.png"):
         assert (tmp_path / name).stat().st_size > 10_000
     start = np.hypot(-7.0, 2.0)
