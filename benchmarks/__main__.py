@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+from .phases import PHASES
+
 IMPL_ORDER = ["numpy", "numpy-scalars", "revgraph", "revgraph-vg", "revgraph-dynamic", "autograd", "jax", "torch"]
 
 # (workload, size). Sizes: W2 batch; W3 (layers, width, batch); W4 layers; W4-chain ops.
@@ -30,7 +32,6 @@ SMOKE = [("W1", 0), ("W2", 10), ("W2-onehot", 10), ("W3", (2, 32, 4)), ("W4", 10
 # backward (the fused program is for graphs up to 5 000 nodes), and the old chain is context only.
 LEFT_OUT = {("revgraph-vg", "W4", 10_000), ("revgraph-vg", "W4", 100_000),
             *((i, "W4-chain", 100_000) for i in ("revgraph-vg", "autograd", "jax", "torch"))}
-PHASE_SIZES = (10_000, 100_000)  # W4 compile phases, timed apart once per round (benchmarks/phases.py)
 
 # Peers too slow to build at these sizes (figures from the issue, measured on this machine).
 TOO_SLOW = {("jax", "W4", 10_000): "JAX jit took 89 s to compile at N = 10 000",
@@ -57,30 +58,11 @@ def run_job(job: dict, timeout: float) -> dict:
     return json.loads(lines[-1])
 
 
-def run_phases(n: int, timeout: float) -> dict:
-    """W4's compile phases at ``n`` layers, in a fresh process (benchmarks/phases.py)."""
-    env = {**os.environ, **ENV}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.phases", str(n)], capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=root)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1]) if lines else {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
-
-
-def run(cases: list, impls: list[str], rounds: int, smoke: bool, timeout: float, phase_sizes=()) -> dict:
-    """results[(workload, size)][impl] = list of per-round measurement dicts (or a skip/error);
-    results["phases"][n] = per-round W4 compile phases at n layers."""
+def run(cases: list, impls: list[str], rounds: int, smoke: bool, timeout: float) -> dict:
+    """results[(workload, size)][impl] = list of per-round measurement dicts (or a skip/error); revgraph's
+    W4 measurements carry the compile time by phase (benchmarks/phases.py)."""
     results: dict = {case: {impl: [] for impl in impls} for case in cases}
-    results["phases"] = {n: [] for n in phase_sizes}
     for r in range(rounds):
-        for n in phase_sizes:
-            out = run_phases(n, timeout)
-            results["phases"][n].append(out)
-            print(f"round {r + 1}/{rounds} W4 phases {n}: {out.get('error') or round(out['total'], 3)} s",
-                  file=sys.stderr, flush=True)
         for case in cases:
             w, size = case
             here = [i for i in impls if w in ONLY_FOR.get(i, {w})]
@@ -95,6 +77,7 @@ def run(cases: list, impls: list[str], rounds: int, smoke: bool, timeout: float,
                     prev.append({"skipped": TOO_SLOW[(impl, w, size)]})
                     continue
                 job = {"workload": w, "impl": impl, "size": size, "memory": w == "W3",
+                       "phases": impl == "revgraph" and w == "W4",
                        "batches": 1 if smoke else 5, "batch_s": 0.01 if smoke else 0.2}
                 if w.startswith("W4") and size >= 10_000 and not smoke:
                     job.update(inner=1, batches=3)
@@ -119,10 +102,7 @@ def fmt_time(s: float) -> str:
 def table(results: dict, impls: list[str]) -> str:
     """A markdown table per case: median (min-max) per call, × NumPy, build+first call, peak memory."""
     out = []
-    for case, by_impl in results.items():
-        if case == "phases":
-            continue
-        w, size = case
+    for (w, size), by_impl in results.items():
         out.append(f"\n### {w}, size {size}\n")
         out.append("| implementation | per call: median (min-max) | × hand-written NumPy | build + first call | "
                    "peak above params+inputs (W3) |")
@@ -197,28 +177,26 @@ def targets(results: dict) -> str:
     return "\n".join(head + rows) + "\n"
 
 
-PHASES = ("build", "grad", "passes", "split", "memory plan", "codegen", "python compile()", "first call", "total")
-
-
 def phase_table(results: dict) -> str:
     """W4's compile time by phase (median (min-max) over rounds), per size."""
-    by_n = results.get("phases") or {}
+    by_n = {size: [s["phases"] for s in by.get("revgraph", []) if "phases" in s]
+            for (w, size), by in results.items() if w == "W4"}
+    by_n = {n: samples for n, samples in by_n.items() if samples}
     if not by_n:
         return ""
-    out = ["\n## W4 compile time by phase\n",
-           "Timed apart in a fresh process per round (`python -m benchmarks.phases N`): building the graph, the "
-           "adjoint pass, the simplification passes, `split` (copying the graph, scheduling, splitting forward from "
-           "backward, choosing residuals), the memory plan, code generation (of which CPython's `compile()` of the "
-           "generated text), and the first forward + backward.\n",
+    out = ["\n## W4 compile time by phase (revgraph, forward() + backward())\n",
+           "Each phase of `rg.compile` timed apart while the W4 measurement above builds its step "
+           "(benchmarks/phases.py wraps the pipeline's own steps): declaring the graph (`build`), the adjoint pass, "
+           "the simplification passes, `split` (copying the graph, scheduling, splitting forward from backward, "
+           "choosing residuals), the memory plan, code generation (of which CPython's `compile()` of the generated "
+           "text), and the first forward + backward.\n",
            "| phase | " + " | ".join(f"N = {n}" for n in by_n) + " |", "|---|" + "---|" * len(by_n)]
     for phase in PHASES:
         cells = []
-        for n, samples in by_n.items():
-            m = summarise([x for x in samples if "error" not in x], phase)
+        for samples in by_n.values():
+            m = summarise(samples, phase)
             cells.append("" if m is None else f"{fmt_time(m[0])} ({fmt_time(m[1])}-{fmt_time(m[2])})")
         out.append(f"| {phase} | " + " | ".join(cells) + " |")
-    nodes = [next((x["nodes"] for x in samples if "nodes" in x), None) for samples in by_n.values()]
-    out.append("| nodes compiled | " + " | ".join(f"{k:,}" if k else "" for k in nodes) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -244,13 +222,12 @@ def main(argv=None) -> int:
     impls = [i for i in args.impls.split(",") if i]
     rounds = 1 if args.smoke else args.rounds
     t0 = time.time()
-    phase_sizes = (100,) if args.smoke else PHASE_SIZES if any(c[0] == "W4" for c in cases) else ()
-    results = run(cases, impls, rounds, args.smoke, args.timeout, phase_sizes)
+    results = run(cases, impls, rounds, args.smoke, args.timeout)
     text = targets(results) + phase_table(results) + table(results, impls)
     print(text)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump([[c if c == "phases" else list(c), by] for c, by in results.items()], f, indent=1)
+            json.dump([[list(c), by] for c, by in results.items()], f, indent=1)
     errors = [(c, i, s["error"]) for c, by in results.items() for i, ss in by.items() for s in ss if "error" in s]
     if args.write:
         with open(args.write, "w") as f:

@@ -1,10 +1,12 @@
-"""Where compile time goes: W4 (as the workloads define it) built, differentiated, optimised,
-planned and lowered with each phase of ``rg.compile`` timed on its own.
+"""Where compile time goes: each phase of ``rg.compile`` timed on its own while a benchmark builds its
+step (``python -m benchmarks`` does this for revgraph on W4; ``python -m benchmarks.phases N`` prints W4's
+phases at N layers as one JSON line).
 
-``python -m benchmarks.phases 100000`` prints one JSON line: seconds per phase. The phases are
-timed by wrapping the pipeline's own steps (the functions ``compiler/pipeline.py`` calls), so
-nothing here re-implements the compiler; ``split`` is what is left of ``rg.compile`` (copying the
-graph, scheduling and splitting forward from backward, choosing residuals).
+The phases are timed by wrapping the pipeline's own steps (the functions ``compiler/pipeline.py`` calls),
+so nothing here re-implements the compiler: ``grad`` (the adjoint pass), ``passes`` (simplification),
+``memory plan``, ``codegen`` (of which ``python compile()``, CPython compiling the generated text) and
+``split`` (the rest of ``rg.compile``: copying the graph, scheduling, splitting forward from backward,
+choosing residuals). ``build`` is the time spent outside ``rg.compile`` (declaring the graph).
 """
 
 from __future__ import annotations
@@ -15,97 +17,86 @@ import dataclasses
 import json
 import sys
 import time
+import types
+from typing import Iterator
 
-import numpy as np
-
-from .workloads import w4_build, w4_data
+PHASES = ("build", "grad", "passes", "split", "memory plan", "codegen", "python compile()", "first call", "total")
 
 
-class Clock:
-    """Accumulated seconds per phase; ``wrap(module, name, phase)`` times a module function."""
+@contextlib.contextmanager
+def timing_phases() -> Iterator[dict]:
+    """Time the pipeline's phases inside the block; the dict yielded holds, after it, the seconds per phase
+    of the steps compiled there (``compile``: the whole of ``rg.compile``'s work; ``split``: what the other
+    phases leave of it). Programs compiled later, on first use, count in the first call."""
+    from revgraph.backends.numpy import codegen
+    from revgraph.compiler import pipeline
 
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._undo: list = []
+    seconds: dict[str, float] = {}
+    undo = []
 
-    def wrap(self, module, name: str, phase: str) -> None:
-        inner = getattr(module, name)
+    def wrap(module, name: str, phase: str, inner=None) -> None:
+        inner = inner or getattr(module, name)
 
         def timed(*args, **kwargs):
             t = time.perf_counter()
             try:
                 return inner(*args, **kwargs)
             finally:
-                self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - t
+                seconds[phase] = seconds.get(phase, 0.0) + time.perf_counter() - t
 
+        undo.append((module, name, module.__dict__.get(name)))
         setattr(module, name, timed)
-        self._undo.append((module, name, inner))
 
-    def wrap_backend(self, pipeline, backend: str, phase: str) -> None:
-        """Time a registered backend's ``lower`` (code generation), which the pipeline calls through its table."""
-        registered = pipeline._BACKENDS[backend]
-        holder = type("Holder", (), {"lower": staticmethod(registered.lower)})
-        self.wrap(holder, "lower", phase)
-        pipeline._BACKENDS[backend] = dataclasses.replace(registered, lower=holder.lower)
-        self._undo.append((_Table(pipeline._BACKENDS), backend, registered))
+    compile_step = pipeline._compile_step
 
-    def restore(self) -> None:
-        for module, name, inner in reversed(self._undo):
-            setattr(module, name, inner)
+    def step_then_snapshot(*args, **kwargs):  # phases of later compiles (dout = 1 backward, fused) stay out
+        t = time.perf_counter()
+        try:
+            return compile_step(*args, **kwargs)
+        finally:
+            seconds["compile"] = seconds.get("compile", 0.0) + time.perf_counter() - t
+            snapshot.update(seconds)
 
-
-class _Table:
-    """A dict seen through setattr, so ``restore`` puts table entries back like module attributes."""
-
-    def __init__(self, table: dict) -> None:
-        self.__dict__["_table"] = table
-
-    def __setattr__(self, name: str, value) -> None:
-        self._table[name] = value
+    snapshot: dict[str, float] = {}
+    undo.append((pipeline, "_compile_step", compile_step))
+    pipeline._compile_step = step_then_snapshot
+    wrap(pipeline, "grad", "grad")
+    wrap(pipeline, "run_passes", "passes")
+    wrap(pipeline, "_plan_memory", "memory plan")
+    # code generation: the registered backend's lower, which the pipeline calls through its table
+    registered = pipeline._BACKENDS["numpy"]
+    holder = types.SimpleNamespace(lower=registered.lower)
+    wrap(holder, "lower", "codegen")
+    pipeline._BACKENDS["numpy"] = dataclasses.replace(registered, lower=holder.lower)
+    wrap(codegen, "compile", "python compile()", builtins.compile)  # the builtin, as codegen's global
+    try:
+        yield seconds
+    finally:
+        pipeline._BACKENDS["numpy"] = registered
+        for module, name, old in reversed(undo):
+            if old is None:
+                delattr(module, name)
+            else:
+                setattr(module, name, old)
+        seconds.clear()
+        seconds.update(snapshot)
+        seconds["split"] = seconds.get("compile", 0.0) - sum(seconds.get(k, 0.0) for k in
+                                                               ("grad", "passes", "memory plan", "codegen"))
 
 
 def phases(n: int) -> dict[str, float]:
-    import revgraph as rg
-    from revgraph.backends.numpy import codegen
-    from revgraph.compiler import pipeline
+    """W4's phases at ``n`` layers (built, compiled, one forward + backward)."""
+    from .impls import make_revgraph
+    from .workloads import w4_data
 
-    clock = Clock()
-    clock.wrap(pipeline, "grad", "grad")
-    clock.wrap(pipeline, "run_passes", "passes")
-    clock.wrap(pipeline, "_plan_memory", "memory plan")
-    clock.wrap_backend(pipeline, "numpy", "codegen")
-    # CPython's compile() of the generated text, inside codegen (a part of it, reported apart)
-    codegen.compile = lambda *a, _c=builtins.compile, **k: _timed(clock, "python compile()", _c, *a, **k)
     data = w4_data(n)
-    try:
+    with timing_phases() as seconds:
         t0 = time.perf_counter()
-        g, x, loss = w4_build(rg, n)
+        step = make_revgraph("W4", n, data)
         t1 = time.perf_counter()
-        step = rg.compile(loss, wrt=[x])
+        step()
         t2 = time.perf_counter()
-        in_compile = dict(clock.seconds)  # the first call lowers programs of its own (backward at dout = 1)
-        step.forward(**data)
-        step.backward()
-        t3 = time.perf_counter()
-    finally:
-        clock.restore()
-        with contextlib.suppress(AttributeError):
-            del codegen.compile
-    s = in_compile
-    out = {"build": t1 - t0, **s}
-    out["split"] = (t2 - t1) - sum(s.get(k, 0.0) for k in ("grad", "passes", "memory plan", "codegen"))
-    out["first call"] = t3 - t2
-    out["total"] = t3 - t0
-    out["nodes"] = len(step.plan.graph)
-    return out
-
-
-def _timed(clock: Clock, phase: str, fn, *args, **kwargs):
-    t = time.perf_counter()
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        clock.seconds[phase] = clock.seconds.get(phase, 0.0) + time.perf_counter() - t
+    return {**seconds, "build": (t1 - t0) - seconds["compile"], "first call": t2 - t1, "total": t2 - t0}
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ warm-up (W3), then per-call times in batches."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import json
@@ -14,6 +15,7 @@ import time
 import numpy as np
 
 from .impls import IMPLS, IMPORTS, Unavailable
+from .phases import timing_phases
 from .workloads import DATA, numpy_impl
 
 
@@ -55,16 +57,22 @@ def measure(job: dict) -> dict:
         importlib.import_module(IMPORTS.get(impl, "numpy"))
     except ImportError:
         pass
-    t0 = time.perf_counter()
-    try:
-        step = IMPLS[impl](workload, size, data)
-    except Unavailable as exc:
-        return {"skipped": str(exc)}
-    first = step()
-    build_s = time.perf_counter() - t0
+    with timing_phases() if job.get("phases") else contextlib.nullcontext({}) as phases:
+        t0 = time.perf_counter()
+        try:
+            step = IMPLS[impl](workload, size, data)
+        except Unavailable as exc:
+            return {"skipped": str(exc)}
+        t1 = time.perf_counter()
+        first = step()
+        t2 = time.perf_counter()
+    build_s = t2 - t0
     check(first, want, f"{impl} on {workload}")
     del first, want
     out: dict = {"build_s": build_s}
+    if job.get("phases"):
+        out["phases"] = {**phases, "build": (t1 - t0) - phases.get("compile", 0.0), "first call": t2 - t1,
+                         "total": build_s}
     if job.get("memory"):
         step()  # warm-up beyond the first call
         gc.collect()
