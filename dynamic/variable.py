@@ -78,7 +78,24 @@ def _plan(opdef: OpDef, values: list, operands: tuple, attrs: dict, name: Option
     avals = [aval_of_value(v) for v in values]
     labels = [_label(o, v) for o, v in zip(operands, values)]
     nattrs, _, _ = declare(opdef, avals, dict(attrs), labels, name or "")
-    return opdef, kernel(opdef.name, len(values), nattrs), nattrs
+    return opdef, _on_scalars(kernel(opdef.name, len(values), nattrs), values, opdef), nattrs
+
+
+def _on_scalars(k: Any, values: list, opdef: OpDef) -> Any:
+    """The kernel of an elementwise op on 0-d float arrays (and Python numbers) fed NumPy scalars instead:
+    the same dtype and ufunc loop, so the same values, but an op on 0-d arrays costs about eight times one
+    on scalars (the static engine's generated code computes on scalars for the same reason). The result is
+    made a 0-d array again by ``_finish``. Anything else: the kernel as it is."""
+    if not opdef.elementwise or not 1 <= len(values) <= 2:
+        return k
+    arrays = [type(v) is _ndarray for v in values]
+    if not any(arrays) or any(a and (v.ndim or v.dtype.kind != "f") for a, v in zip(arrays, values)):
+        return k
+    if len(values) == 1:
+        return lambda a: k(a[()])
+    if all(arrays):
+        return lambda a, b: k(a[()], b[()])
+    return (lambda a, b: k(a[()], b)) if arrays[0] else (lambda a, b: k(a, b[()]))
 
 
 def _label(o: Any, v: Any) -> str:
