@@ -15,8 +15,9 @@ _BASIC = frozenset({int, slice, type(None), type(Ellipsis)})  # index items that
 
 
 class ArrayMethods:
-    """``x.T``, ``x.reshape``, ``x.sum``/``mean``/``max``, ``x.transpose``, ``x[...]`` (basic and advanced),
-    ``x.dot``/``ravel``/``flatten``/``astype``/``swapaxes``/``repeat``/``diagonal`` and ``+ - * / ** @ < <= > >=``.
+    """``x.T``, ``x.reshape``, ``x.sum``/``mean``/``max``/``min``/``prod``/``var``/``std``/``cumsum``/``clip``,
+    ``x.transpose``, ``x[...]`` (basic and advanced),
+    ``x.dot``/``ravel``/``flatten``/``astype``/``swapaxes``/``repeat``/``diagonal`` and ``+ - * / % ** @ < <= > >=``.
 
     >>> (x.T @ x).sum(axis=0)
     """
@@ -40,6 +41,25 @@ class ArrayMethods:
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Any:
         return apply("max", self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return apply("min", self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return apply("prod", self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, *, ddof: float = 0, keepdims: bool = False) -> Any:
+        return apply("var", self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis: Any = None, *, ddof: float = 0, keepdims: bool = False) -> Any:
+        return apply("std", self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def cumsum(self, axis: Any = None) -> Any:
+        return apply("cumsum", self, axis=axis)
+
+    def clip(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002  (NumPy's ndarray.clip names)
+        bounds = [b for b in (min, max) if b is not None]
+        return apply("clip", self, *bounds, has_min=min is not None, has_max=max is not None)
 
     def transpose(self, *axes: Any) -> Any:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
@@ -99,6 +119,8 @@ class ArrayMethods:
     def __rtruediv__(self, o): return apply("div", o, self)
     def __pow__(self, o): return apply("pow", self, o)
     def __rpow__(self, o): return apply("pow", o, self)
+    def __mod__(self, o): return apply("mod", self, o)
+    def __rmod__(self, o): return apply("mod", o, self)
     def __matmul__(self, o): return apply("matmul", self, o)
     def __rmatmul__(self, o): return apply("matmul", o, self)
     def __neg__(self): return apply("neg", self)

@@ -104,3 +104,16 @@ def test_loader_refuses_bad_attributes(op, build, mutate, message):
     assert serialize.loads(_saved(build, op, lambda a: None)) is not None
     with pytest.raises(rg.GraphError, match=message):
         serialize.loads(_saved(build, op, mutate))
+
+
+def test_tensor_and_variable_methods_as_numpy():
+    v = np.array([[1.5, -2.0, 0.5], [3.0, 0.25, -1.0]])
+    calls = [lambda a: a.min(axis=1), lambda a: a.prod(), lambda a: a.var(axis=0, ddof=1), lambda a: a.std(),
+             lambda a: a.cumsum(axis=1), lambda a: a.clip(-1.0, 1.0), lambda a: a.clip(max=0.0), lambda a: a % 0.75,
+             lambda a: 2.0 % a]
+    g = rg.Graph()
+    x = g.input("x", shape=v.shape)
+    compiled = rg.compile([c(x) for c in calls])(x=v)
+    for c, got in zip(calls, compiled):
+        np.testing.assert_allclose(got, c(v), rtol=1e-13)
+        np.testing.assert_allclose(c(dy.Variable(v)).data, c(v), rtol=1e-13)
