@@ -116,7 +116,7 @@ def _families() -> list[tuple[str, str, list[tuple[str, Callable]]]]:
 # Section titles per op family (a new family without one is titled by its module name).
 TITLES = {"elementwise": "Elementwise", "reductions": "Reductions and scans", "shape_ops": "Shapes and matmul",
           "indexing": "Indexing", "nn": "Layers and losses", "combine": "Shape and combination",
-          "math": "More elementwise math", "linalg": "rg.linalg"}
+          "math": "More elementwise math", "linalg": "rg.linalg", "conv": "Convolution, pooling, normalisation"}
 
 
 def generate() -> str:
