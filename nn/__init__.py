@@ -10,8 +10,9 @@
 """
 
 from .init import he, xavier
-from .layers import LSTM, RNN, AvgPool2d, BatchNorm, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Tanh
+from .layers import LSTM, RNN, AvgPool2d, Embedding, BatchNorm, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Tanh
 from .module import Module, Sequential
 
 __all__ = ["Module", "Sequential", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm", "Dropout", "ReLU", "Sigmoid",
-           "Tanh", "Flatten", "RNN", "LSTM", "he", "xavier"]
+           "Tanh", "Flatten", "RNN", "LSTM", "Embedding", "he",
+           "xavier"]

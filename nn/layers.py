@@ -8,7 +8,7 @@ import numpy as np
 
 from ..dynamic import Variable
 from ..ir.errors import GraphError
-from ..ir.ops import avg_pool2d, batch_norm, conv2d, dropout, max_pool2d, relu, reshape, sigmoid, tanh
+from ..ir.ops import avg_pool2d, batch_norm, conv2d, dropout, embedding, max_pool2d, relu, reshape, sigmoid, tanh
 from .init import INITS
 from .module import Module
 
@@ -214,3 +214,17 @@ class LSTM(Module):
         f, i, o, u = sigmoid(gate("f")), sigmoid(gate("i")), sigmoid(gate("o")), tanh(gate("u"))
         c_new = i * u if c is None else f * c + i * u
         return o * tanh(c_new), c_new
+
+
+class Embedding(Module):
+    """A table of ``num`` vectors of ``features`` each; called on integer ids (DeZero's EmbedID)."""
+
+    def __init__(self, num: int, features: int, *, rng: Optional[np.random.Generator] = None,
+                 dtype: str = "float64") -> None:
+        super().__init__()
+        rng = rng if rng is not None else np.random.default_rng()
+        self.add_param("W", (rng.standard_normal((num, features)) * 0.01).astype(dtype))
+
+    def forward(self, ids: Any, like: Any = None) -> Any:
+        """``ids``: integer array or tensor; the engine is that of ``ids`` (or of ``like`` when ids are plain)."""
+        return embedding(self.p("W", ids if like is None else like), ids)

@@ -184,4 +184,5 @@ TEMPLATES = {
                                           "avg_pool2d_grad")},
     "batch_norm": _call("batch_norm", "eps"),
     "dropout_mask": _call("dropout_mask", "p"),
+    "embedding": "{0}[{1}]",
 }

@@ -34,7 +34,8 @@ from .elementwise import sqrt
 from .reductions import mean, sum as _sum
 from .shape_ops import reshape
 
-__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im", "batch_norm", "dropout"]
+__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im", "batch_norm", "dropout",
+           "embedding"]
 
 
 # -- sizes ------------------------------------------------------------------------------------------
@@ -416,3 +417,27 @@ def dropout(x: Any, p: float = 0.5, train: bool = True) -> Any:
     if not train:
         return x
     return x * apply("dropout_mask", x, p=p)
+
+
+# -- embedding ---------------------------------------------------------------------------------------------
+def _embedding_rule(W: Aval, ids: Aval) -> tuple:
+    if W.ndim != 2:
+        raise ShapeRuleError(f"embedding's table W has shape {fmt(W.shape)}; it must be (vocabulary, features)",
+                             "declare W with two axes")
+    if ids.dtype.kind not in "iu":
+        raise ShapeRuleError(f"ids of dtype {ids.dtype} are not integer indices", "pass int64 ids")
+    return tuple(ids.shape) + (W.shape[1],), W.dtype
+
+
+register(OpDef("embedding", 2, _embedding_rule, fresh=True,
+               vjp=(lambda g, out, W, ids: apply("index_grad", g, W, ids, key=("array",)), None),
+               doc="rows of W at integer ids (DeZero's EmbedID)",
+               grad_note="rows added back at their ids; repeated ids add up"))
+
+
+def embedding(W: Any, ids: Any) -> Any:
+    """Rows of the table W (vocabulary, features) at integer ``ids``: shape ``ids.shape + (features,)``.
+
+    >>> vectors = rg.embedding(W, word_ids)
+    """
+    return apply("embedding", W, ids)
