@@ -23,8 +23,8 @@ SHAPE_CASES = [
     ("split_sections", lambda x: (lambda a, b: a * b)(*rg.split(x, 2, axis=1)), [((3, 4), ANY)]),
     ("split_points", lambda x: rg.concatenate([p * (i + 1.0) for i, p in enumerate(rg.split(x, [1, 3]))]),
      [((4, 2), ANY)]),
-    ("array_split_uneven", lambda x: rg.concatenate([p * (i + 1.0) for i, p in enumerate(rg.array_split(x, 3))]),
-     [((5,), ANY)]),
+    ("array_split_uneven", lambda x: rg.concatenate([p * (i + 1.0) for i, p in enumerate(rg.array_split(x, 3, 1))],
+                                                    axis=1), [((2, 5), ANY)]),  # sections need axis 1's size
     # repeating and rearranging
     ("tile", lambda x: rg.tile(x, (2, 3)), [((2, 3), ANY)]),
     ("tile_more_reps", lambda x: rg.tile(x, (2, 1, 2)), [((3,), ANY)]),
@@ -60,6 +60,7 @@ SHAPE_CASES = [
     ("tensordot_pairs", lambda a, b: rg.tensordot(a, b, axes=([0, 2], [2, 1])), [((2, 3, 4), ANY), ((3, 4, 2), ANY)]),
     ("kron", rg.kron, [((2, 3), ANY), ((2, 2), ANY)]),
     ("kron_ranks", rg.kron, [((3,), ANY), ((2, 2), ANY)]),
+    ("kron_3d", rg.kron, [((2, 1, 2), ANY), ((1, 2, 3), ANY)]),
     ("einsum_matmul", lambda a, b: rg.einsum("ij,jk->ik", a, b), [((2, 3), ANY), ((3, 4), ANY)]),
     ("einsum_implicit", lambda a, b: rg.einsum("ji,jk", a, b), [((3, 2), ANY), ((3, 4), ANY)]),
     ("einsum_ellipsis_broadcast", lambda a, b: rg.einsum("...ij,...jk->...ik", a, b),

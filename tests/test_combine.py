@@ -32,6 +32,8 @@ RUN_TIME_CASES = [
     ("einsum", lambda a, b: rg.einsum("...ij,jk->...ik", a, b), [(2, 2, 3), (3, 4)]),
     ("einsum_diagonal", lambda a: rg.einsum("ii->i", a), [(3, 3)]),
     ("kron_1d", rg.kron, [(2,), (3,)]),
+    ("kron_2d", rg.kron, [(2, 3), (2, 2)]),
+    ("vstack_2d", lambda x, y: rg.vstack([x, y]), [(2, 3), (3,)]),
     ("outer", rg.outer, [(2,), (3,)]),
     ("index_columns", lambda x: x[:, [0, 2, 2]], [(2, 3)]),
     ("index_rows", lambda x: x[np.array([1, 0, 1])], [(2, 3)]),

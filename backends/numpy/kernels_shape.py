@@ -142,8 +142,22 @@ def einsum(subscripts, *operands):
     return xp.einsum(subscripts, *operands)
 
 
-HELPERS.update({f.__name__: f for f in (tile_grad, repeat_grad, einsum)})
+def merge_axes(x, groups):
+    """x with each run of ``groups`` adjacent axes merged (a reshape read from x's run-time shape)."""
+    xp = K.xp
+    shape, out, at = xp.shape(x), [], 0
+    for k in groups:
+        n = 1
+        for d in shape[at:at + k]:
+            n *= d
+        out.append(n)
+        at += k
+    return xp.reshape(x, tuple(out))
+
+
+HELPERS.update({f.__name__: f for f in (tile_grad, repeat_grad, einsum, merge_axes)})
 TEMPLATES.update({
     "tile_grad": lambda a, k: f"tile_grad({a[0]}, {a[1]}, {K.literal(k['reps'])})",
+    "merge_axes": lambda a, k: f"merge_axes({a[0]}, {K.literal(k['groups'])})",
     "repeat_grad": lambda a, k: f"repeat_grad({a[0]}, {a[1]}, {K.literal(k['repeats'])}, {K.literal(k['axis'])})",
 })

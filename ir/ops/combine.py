@@ -440,6 +440,30 @@ register(OpDef("einsum", None, _einsum_rule, attrs={"subscripts": ""}, normalize
 # einsum is not declared fresh: NumPy returns a view for a pure permutation or diagonal ('ij->ji', 'ii->i').
 
 
+# -- merge_axes (internal) ----------------------------------------------------------------------------
+def _merge_attrs(avals: list, groups: Any = ()) -> dict:
+    groups = _ints(groups, "group size")
+    if any(k < 1 for k in groups) or sum(groups) != avals[0].ndim:
+        raise ShapeRuleError(f"groups {groups!r} do not split {avals[0].ndim} axes into runs of >= 1",
+                             "give run lengths that add up to the number of axes")
+    return {"groups": groups}
+
+
+def _merge_rule(x: Aval, groups: tuple) -> tuple:
+    out, at = [], 0
+    for k in groups:
+        out.append(_prod(x.shape[at:at + k]))
+        at += k
+    return tuple(out), x.dtype
+
+
+# A reshape that merges runs of adjacent axes, reading their sizes when it runs (kron's last step, where
+# several sizes may be None); its gradient is x's own run-time shape back.
+register(OpDef("merge_axes", 1, _merge_rule, attrs={"groups": ()}, normalize=_merge_attrs, internal=True,
+               vjp=(lambda g, out, x, groups: reshape_like(g, x),),
+               doc="x with each run of `groups` adjacent axes merged into one (a reshape; a view)."))
+
+
 # -- public functions -------------------------------------------------------------------------------------
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
     """Join tensors of one shape along a new axis. ``rg.stack([a, b], axis=1)``"""
@@ -447,10 +471,10 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
 
 
 def _atleast(x: Any, n: int) -> Any:
-    """x with leading axes of size 1 up to n axes (at most one size of x may be None)."""
+    """x with leading axes of size 1 up to n axes."""
     if x.ndim >= n:
         return x
-    return reshape(x, (1,) * (n - x.ndim) + tuple(-1 if d is None else d for d in x.shape))
+    return apply("expand_dims", x, axis=tuple(range(n - x.ndim)))
 
 
 def _as_operand(x: Any) -> Any:
@@ -664,16 +688,15 @@ def dot(a: Any, b: Any) -> Any:
 
 
 def kron(a: Any, b: Any) -> Any:
-    """Kronecker product: blocks a_ij * b (an einsum of the two, then one reshape)."""
+    """Kronecker product: blocks a_ij * b (an einsum of the two, then its axis pairs merged).
+
+    >>> rg.kron(np.eye(2), W)    # block-diagonal copies of W
+    """
     a, b = _as_operand(a), _as_operand(b)
     n = max(a.ndim, b.ndim)
     if n == 0:
         return a * b
-    a, b = _atleast(a, n) if a.ndim < n else a, _atleast(b, n) if b.ndim < n else b
+    a, b = _atleast(a, n), _atleast(b, n)
     la, lb = LETTERS[:n], LETTERS[n:2 * n]
     pairs = "".join(x + y for x, y in zip(la, lb))
-    shape = tuple(None if d is None or e is None else d * e for d, e in zip(a.shape, b.shape))
-    if sum(d is None for d in shape) > 1:
-        raise GraphError(f"kron: shapes {fmt(tuple(a.shape))} and {fmt(tuple(b.shape))} have several sizes fixed "
-                         "at run time; declare all but one")
-    return reshape(einsum(f"{la},{lb}->{pairs}", a, b), tuple(-1 if d is None else d for d in shape))
+    return apply("merge_axes", einsum(f"{la},{lb}->{pairs}", a, b), groups=(2,) * n)
