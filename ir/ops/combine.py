@@ -31,6 +31,10 @@ __all__ = ["stack", "vstack", "hstack", "split", "array_split", "tile", "repeat"
            "inner", "dot", "tensordot", "kron", "einsum"]
 
 
+# Normalisers return attributes in alphabetical order: a loaded graph's (sorted JSON) then gives the same
+# generated source, whose comments list the attributes in dict order.
+
+
 def _int(v: Any, what: str) -> int:
     if isinstance(v, (bool, np.bool_)) or not hasattr(v, "__index__"):
         raise ShapeRuleError(f"{what} {v!r} is not an int", f"give {what} as an int")
@@ -124,7 +128,7 @@ def _repeat_attrs(avals: list, repeats: Any = 1, axis: Any = None) -> dict:
         raise ShapeRuleError(f"repeats {reps!r} holds a negative count", "give counts >= 0")
     if not reps:
         raise ShapeRuleError("repeats is empty", "give one count, or one per element along the axis")
-    return {"repeats": reps, "axis": None if axis is None else _axis(axis, avals[0].ndim)}
+    return {"axis": None if axis is None else _axis(axis, avals[0].ndim), "repeats": reps}
 
 
 def _repeat_rule(x: Aval, repeats: tuple, axis: Optional[int]) -> tuple:
@@ -178,13 +182,13 @@ def _roll_attrs(avals: list, shift: Any = 0, axis: Any = None) -> dict:
     if axis is None:
         if len(shifts) != 1:
             raise ShapeRuleError(f"shift {shifts!r} has several counts but no axis", "give axis=, one per shift")
-        return {"shift": shifts, "axis": None}
+        return {"axis": None, "shift": shifts}
     axes = tuple(_axis(a, avals[0].ndim) for a in _ints(axis, "axis"))
     if len(shifts) == 1:
         shifts = shifts * len(axes)
     if len(shifts) != len(axes):
         raise ShapeRuleError(f"{len(shifts)} shifts for {len(axes)} axes", "give one shift per axis, or one for all")
-    return {"shift": shifts, "axis": axes}
+    return {"axis": axes, "shift": shifts}
 
 
 register(OpDef("roll", 1, R.same, attrs={"shift": 0, "axis": None}, normalize=_roll_attrs,
@@ -223,7 +227,7 @@ def _pad_attrs(avals: list, pad_width: Any = 0, constant_values: Any = 0) -> dic
     if isinstance(c, bool) or not isinstance(c, (int, float)) or not np.isfinite(c):
         raise ShapeRuleError(f"constant_values {c!r} is not one finite number",
                              "give one number (per-axis values are not supported)")
-    return {"pad_width": pairs, "constant_values": c}
+    return {"constant_values": c, "pad_width": pairs}
 
 
 def _pad_rule(x: Aval, pad_width: tuple, constant_values: Any) -> tuple:
@@ -259,7 +263,7 @@ def _diagonal_attrs(avals: list, offset: Any = 0, axis1: Any = 0, axis2: Any = 1
     a1, a2 = _axis(axis1, nd), _axis(axis2, nd)
     if a1 == a2:
         raise ShapeRuleError(f"axis1 and axis2 are both {a1}", "give two different axes")
-    return {"offset": _int(offset, "offset"), "axis1": a1, "axis2": a2}
+    return {"axis1": a1, "axis2": a2, "offset": _int(offset, "offset")}
 
 
 def _diag_len(d1: Optional[int], d2: Optional[int], k: int) -> Optional[int]:
