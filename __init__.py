@@ -22,6 +22,7 @@ from .compare import ComparisonReport, compare
 globals().pop("nn", None)  # the op star import brings ir.ops' module of that name; rg.nn is the layers package
 from . import nn, optim  # noqa: E402,F401  (layers and optimizers: rg.nn, rg.optim)
 from .transforms import hessian, hvp, jacobian
+from .ir.custom import custom_vjp
 from .ir.ops import linalg  # noqa: F401  (rg.linalg.inv, ...; rg.trace stays the function tracer)
 
 from .backends.numpy.kernels_conv import seed  # noqa: E402  (dropout's masks: rg.seed(n) makes them reproducible)
@@ -34,4 +35,4 @@ __all__ += ["to_dot", "render", "explain"]
 __all__ += ["load"]
 __all__ += ["compare", "ComparisonReport"]
 __all__ += ["seed"]
-__all__ += ["jacobian", "hessian", "hvp", "linalg"]
+__all__ += ["jacobian", "hessian", "hvp", "linalg", "custom_vjp"]

@@ -147,7 +147,8 @@ def get(name: str) -> OpDef:
 
         close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise GraphError(f"unknown op {name!r}{hint}") from None
+        raise GraphError(f"unknown op {name!r}{hint} (an op made with rg.custom_vjp exists only in a process "
+                         "that has run the code defining it: a graph file never carries code)") from None
 
 
 def all_ops() -> dict[str, OpDef]:

@@ -98,6 +98,7 @@ from optable_linalg import LINALG_CASES; OP_CASES += LINALG_CASES  # noqa: E402,
 from optable_shape import SHAPE_CASES; OP_CASES += SHAPE_CASES  # noqa: E402,E702  (shape ops, indexing)
 from optable_math import MATH_CASES, MATH_ZERO_GRAD_CASES; OP_CASES += MATH_CASES  # noqa: E402,E702
 from optable_reduce import REDUCE_CASES, REDUCE_ZERO_GRAD_CASES; OP_CASES += REDUCE_CASES  # noqa: E402,E702
+from optable_custom import CUSTOM_CASES; OP_CASES += CUSTOM_CASES  # noqa: E402,E702
 
 # Ops with no gradient: checked to give zeros, not differences.
 ZERO_GRAD_CASES = [

@@ -14,6 +14,8 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
+from ...ir import custom
+
 xp = np  # the array namespace generated code is written against
 
 
@@ -284,6 +286,8 @@ def expression(op: str, args: list[str], attrs: dict) -> str:
     try:
         template = TEMPLATES[op]
     except KeyError:
+        if custom.implementation(op) is not None:  # an rg.custom_vjp op: its own NumPy function
+            return f"custom_{op}({', '.join(args)})"
         raise NotImplementedError(f"the numpy backend has no kernel for op {op!r}; add one to TEMPLATES") from None
     if callable(template):
         return template(args, attrs)
@@ -292,7 +296,8 @@ def expression(op: str, args: list[str], attrs: dict) -> str:
 
 def namespace() -> dict:
     """Globals of generated code: the array namespace and the helpers; no builtins but slice."""
-    return {"__builtins__": {"slice": slice}, "xp": xp, **HELPERS}
+    customs = {f"custom_{name}": fn for name, fn in custom.implementations().items()}
+    return {"__builtins__": {"slice": slice}, "xp": xp, **HELPERS, **customs}
 
 
 _EAGER_CACHE: dict[tuple, Callable] = {}
@@ -310,6 +315,9 @@ OPERATOR_TEMPLATES: dict[str, Callable] = {
 
 def kernel(op: str, arity: int, attrs: dict) -> Callable:
     """A callable computing ``op`` (compiled once per op, arity and attributes, from the same template)."""
+    impl = custom.implementation(op)
+    if impl is not None:  # not cached: redefining a custom op replaces its function
+        return impl
     key = (op, arity, repr(sorted(attrs.items())))
     fn = _EAGER_CACHE.get(key)
     if fn is None:
