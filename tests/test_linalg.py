@@ -141,3 +141,19 @@ def test_numpy_linalg_functions_dispatch_to_rg_linalg():
             np.linalg.eigh(S)[0], np.linalg.svd(uv, compute_uv=False), np.linalg.solve(S, np.ones(3))]
     for got, ref in zip(rg.compile(outs)(t=S, u=uv), want):
         np.testing.assert_allclose(got, ref, rtol=1e-10)
+
+
+PLAIN = [c for c in LINALG_CASES if all(len(s) >= 3 and s[0] == 1 for s, _ in c[2])]
+
+
+@pytest.mark.parametrize("row", PLAIN, ids=[c[0] for c in PLAIN])
+def test_rows_on_plain_matrices(row):
+    """The op-table rows give their matrices a batch axis of 1; the same rows on 2-D matrices, held to the
+    table's own checks (values, first and second derivatives against central differences)."""
+    import test_ops_table as table
+    from opcase import case
+
+    plain = case(row[0], row[1], [(s[1:], dom) for s, dom in row[2]])
+    table.test_values_match_numpy(plain)
+    table.test_gradient_matches_central_differences(plain)
+    table.test_second_derivative_matches_central_differences(plain)
