@@ -95,11 +95,10 @@ def array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any)
 
 
 def _ufunc_op(ufunc: Any) -> Optional[str]:
-    from .registry import all_ops
+    from .registry import lookup
 
-    ops = all_ops()
     for name in (ufunc.__name__, UFUNC_ALIASES.get(ufunc.__name__)):
-        opdef = ops.get(name) if name else None
+        opdef = lookup(name) if name else None
         if opdef is not None and not opdef.internal and opdef.arity == ufunc.nin:
             return name
     return None

@@ -151,6 +151,11 @@ def get(name: str) -> OpDef:
                          "that has run the code defining it: a graph file never carries code)") from None
 
 
+def lookup(name: str) -> Optional[OpDef]:
+    """The entry for ``name``, or None (no error, no copy: for callers probing many names)."""
+    return _REGISTRY.get(name)
+
+
 def all_ops() -> dict[str, OpDef]:
     """Every registered op, by name (a copy)."""
     return dict(_REGISTRY)
