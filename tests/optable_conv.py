@@ -122,5 +122,6 @@ CONV_CASES = [
     case("batch_norm_nchw", lambda x, g, b: rg.batch_norm(x, g, b), [((3, 2, 2, 2), ANY), ((2,), POS), ((2,), ANY)],
          numpy=ref_batch_norm, f32_tol=2e-3),
     # eval mode is the identity (the p = 0 row above runs the mask op)
+    case("dropout_p0", lambda x: rg.dropout(x, p=0.0), [((2, 3), ANY)], numpy=lambda x: x * 1.0),
     case("dropout_eval", lambda x: rg.dropout(x, p=0.5, train=False) * 2.0, [((2, 3), ANY)], numpy=lambda x: x * 2.0),
 ]
