@@ -6,12 +6,16 @@ over the chunks); those ops are listed in ``SAME_AS_NUMPY`` and lowered from the
 own table. Pure-``xp`` helpers (softmax, log_softmax, mse, sum_to_like, ...) are the numpy
 backend's functions re-bound to this module's globals, so ``xp`` in their code is dask.array. What
 NumPy writes with ``out=``, in-place assignment or value-dependent checks is written here
-(``OWN_HELPERS``). An op in neither table is not available on Dask: lowering it is a GraphError
-naming the op (tests/test_dask_registry.py walks the registry so no op goes unnoticed).
+(``OWN_HELPERS``). ``xp`` is dask.array except where its functions accept less than NumPy's
+(reshape across chunks, repeat without an axis, nan_to_num's replacement values, triu/tril of a
+NumPy operand). An op in neither table is not available on Dask (rg.linalg, advanced indexing,
+diagonal's gradient, for now): lowering it is a GraphError naming the op
+(tests/test_dask_registry.py walks the registry so no op goes unnoticed).
 """
 
 from __future__ import annotations
 
+import math
 import types
 from typing import Any, Optional
 
@@ -21,7 +25,6 @@ import numpy as np
 from ...ir.errors import GraphError
 from ..numpy import kernels as numpy_kernels
 
-xp = da
 
 # Ops whose NumPy template (backends/numpy/kernels.TEMPLATES) computes the same values on dask arrays.
 SAME_AS_NUMPY = frozenset({
@@ -29,18 +32,24 @@ SAME_AS_NUMPY = frozenset({
     "sigmoid", "relu", "maximum", "minimum", "where", "sign", "stop_gradient",
     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
     "sum", "mean", "max", "argmax",
-    "matmul", "transpose", "broadcast_to", "concatenate", "getitem", "expand_dims", "squeeze",
+    "matmul", "transpose", "reshape", "broadcast_to", "concatenate", "getitem", "expand_dims", "squeeze",
     "softmax", "log_softmax", "softmax_cross_entropy", "nll", "mse",
-    "sum_to_like", "size_of", "zeros_like", "ones_like", "cast", "onehot", "getitem_grad",
+    "sum_to_like", "reshape_like", "size_of", "zeros_like", "ones_like", "cast", "onehot", "getitem_grad",
     "concat_part", "accumulate", "tanh_grad", "sigmoid_grad",
+    # ir/ops/math.py
+    "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "log1p", "expm1", "log2",
+    "log10", "exp2", "reciprocal", "floor", "ceil", "sinc", "deg2rad", "rad2deg", "isnan", "isinf", "isfinite",
+    "arctan2", "mod", "fmod", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin", "round", "clip", "nan_to_num",
+    "leaky_relu", "softplus",
+    # ir/ops/combine.py
+    "stack", "tile", "tile_grad", "repeat", "repeat_grad", "roll", "flip", "pad", "diag", "diagonal", "triu", "tril",
+    "einsum",
 })
 
 # Ops written differently on Dask (template text as in the numpy backend's table).
 TEMPLATES = {
     # A gradient broadcast to a chunked value's shape takes that value's chunks (no rechunk later).
     "broadcast_like": "broadcast_like({0}, {1})",
-    "reshape": lambda a, k: f"reshape({a[0]}, {numpy_kernels.literal(k['shape'])})",
-    "reshape_like": "reshape({0}, xp.shape({1}))",
 }
 
 
@@ -141,21 +150,47 @@ def broadcast_like(x: Any, ref: Any) -> Any:
     return da.broadcast_to(x, shape, chunks=chunks)
 
 
-OWN_HELPERS = {f.__name__: f for f in (tanh_grad, sigmoid_grad, nll, onehot, getitem_grad, reshape, broadcast_like,
+OWN_HELPERS = {f.__name__: f for f in (tanh_grad, sigmoid_grad, nll, onehot, getitem_grad, broadcast_like,
                                        _check_labels)}
+
+
+def _nan_to_num(x: Any, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
+    """NumPy's nan_to_num on each chunk (dask's takes no replacement values)."""
+    return da.asarray(x).map_blocks(np.nan_to_num, nan=nan, posinf=posinf, neginf=neginf, dtype=x.dtype)
+
+
+def _size(x: Any) -> int:
+    """The number of elements, from the shape (np.size on a dask array warns)."""
+    return math.prod(np.shape(x))
+
+
+def _repeat(x: Any, repeats: int, axis: Any = None) -> Any:
+    """np.repeat: without an axis, of the flattened array (dask's needs an axis)."""
+    return da.repeat(reshape(x, (-1,)), repeats, axis=0) if axis is None else da.repeat(x, repeats, axis=axis)
+
+
+# -- the array namespace: dask.array, where its functions differ from NumPy's in what they accept ----------------
+xp = types.SimpleNamespace(**{**{name: getattr(da, name) for name in dir(da) if not name.startswith("_")},
+                              "reshape": reshape, "size": _size, "nan_to_num": _nan_to_num, "repeat": _repeat,
+                              "triu": lambda x, k=0: da.triu(da.asarray(x), k),
+                              "tril": lambda x, k=0: da.tril(da.asarray(x), k)})
 
 
 # -- the numpy backend's pure-xp helpers, with xp = dask.array -------------------------------------------
 def _rebound(fn: Any, globals_: dict) -> Any:
     """The same function code, reading its globals (``xp``, other helpers) from ``globals_``."""
-    return types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__, fn.__closure__)
+    return types.FunctionType(fn.__code__, {**fn.__globals__, **globals_}, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
 
 
-_GLOBALS: dict = {**vars(numpy_kernels), "xp": da, **OWN_HELPERS}
+# Helpers read ``xp`` as a global, or as ``K.xp`` (the numpy kernels module) in the per-family kernel files.
+_GLOBALS: dict = {"xp": xp, "K": types.SimpleNamespace(xp=xp, literal=numpy_kernels.literal), **OWN_HELPERS}
 REBOUND = {name: _rebound(fn, _GLOBALS) for name, fn in numpy_kernels.HELPERS.items() if name not in OWN_HELPERS}
 _GLOBALS.update(REBOUND)
 _check_label_shape = _rebound(numpy_kernels._check_label_shape, _GLOBALS)
 _GLOBALS["_check_label_shape"] = _check_label_shape
+for _fn in REBOUND.values():  # each rebound helper sees the others (softmax_cross_entropy calls nll, log_softmax)
+    _fn.__globals__.update(_GLOBALS)
 HELPERS = {**REBOUND, **OWN_HELPERS}
 
 
@@ -191,4 +226,4 @@ def inplace_expression(op: str, args: list, attrs: dict, out: str) -> Optional[s
 
 def namespace() -> dict:
     """Globals of generated code on Dask: ``xp`` is dask.array; no builtins but slice."""
-    return {"__builtins__": {"slice": slice}, "xp": da, **HELPERS}
+    return {"__builtins__": {"slice": slice}, "xp": xp, **HELPERS}
