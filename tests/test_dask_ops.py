@@ -28,9 +28,11 @@ EXTRA_CASES = [
     ("comparisons", lambda x, y: rg.where(rg.greater_equal(x, y), x, y) * rg.where(rg.less_equal(x, 0.0), 2.0, 1.0)
      + rg.where(rg.not_equal(x, y), y, 0.0) + rg.where(rg.equal(x, y), 0.0, x), [((3, 4), NONZERO), ((4,), ANY)]),
     ("argmax", lambda x: rg.argmax(x, axis=1) * rg.max(x, axis=1), [((3, 4), ANY)]),
+    ("argmin", lambda x: rg.argmin(x, axis=0) * rg.min(x, axis=0), [((3, 4), ANY)]),
     ("stop_gradient", lambda x: rg.stop_gradient(x) * x, [((3, 4), ANY)]),
     ("unused_input", lambda x, y: x * 2.0, [((3, 4), ANY), ((2,), ANY)]),  # y's gradient: zeros_like
     ("ones_like", lambda x: ones_like(x) * x, [((3, 4), ANY)]),
+    ("isinf", lambda x: rg.where(rg.isinf(x / 0.0), x, 0.0), [((3, 4), NONZERO)]),
     ("concatenate_axis0", lambda x, y: rg.concatenate([x, y, x], axis=0), [((2, 3), ANY), ((1, 3), ANY)]),  # concat_part
 ]
 CASES = OP_CASES + EXTRA_CASES

@@ -31,7 +31,7 @@ SAME_AS_NUMPY = frozenset({
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "square", "abs", "sin", "cos", "tanh",
     "sigmoid", "relu", "maximum", "minimum", "where", "sign", "stop_gradient",
     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
-    "sum", "mean", "max", "argmax",
+    "sum", "mean", "max", "argmax", "min", "argmin", "prod", "std", "var", "cumsum", "logsumexp",
     "matmul", "transpose", "reshape", "broadcast_to", "concatenate", "getitem", "expand_dims", "squeeze",
     "softmax", "log_softmax", "softmax_cross_entropy", "nll", "mse",
     "sum_to_like", "reshape_like", "size_of", "zeros_like", "ones_like", "cast", "onehot", "getitem_grad",
@@ -138,6 +138,15 @@ def reshape(x: Any, shape: tuple) -> Any:
         return da.reshape(x.rechunk(-1), shape)
 
 
+def logsumexp(x: Any, axis: tuple, keepdims: bool) -> Any:
+    """log(sum(exp(x))) shifted by the maximum, as the numpy kernel computes it (a maximum of +-inf is not
+    subtracted); the max and the sum over chunked axes are tree reductions."""
+    m = da.max(x, axis=axis, keepdims=True)
+    m = da.where(da.isfinite(m), m, 0)
+    out = da.log(da.sum(da.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else da.squeeze(out, axis=axis)
+
+
 def broadcast_like(x: Any, ref: Any) -> Any:
     """x broadcast to ref's shape; new and size-1 axes take ref's chunks."""
     shape = np.shape(ref)
@@ -150,7 +159,7 @@ def broadcast_like(x: Any, ref: Any) -> Any:
     return da.broadcast_to(x, shape, chunks=chunks)
 
 
-OWN_HELPERS = {f.__name__: f for f in (tanh_grad, sigmoid_grad, nll, onehot, getitem_grad, broadcast_like,
+OWN_HELPERS = {f.__name__: f for f in (tanh_grad, sigmoid_grad, nll, onehot, getitem_grad, logsumexp, broadcast_like,
                                        _check_labels)}
 
 
