@@ -140,3 +140,22 @@ def _demo_steps():
 def test_joint_view_puts_the_forward_graph_above_the_adjoint(name, step):
     boxes = _cluster_extent(svg(step, "joint"))
     assert boxes["order0"][1] <= boxes["order1"][0] + 1, f"{name}: forward {boxes['order0']} adjoint {boxes['order1']}"
+
+
+def test_long_residual_reads_are_drawn_as_reads_x_stubs_in_the_joint_view():
+    g = rg.Graph("residual span")
+    x = g.input("x", shape=(3,))
+    h = x
+    for _ in range(8):
+        h = rg.tanh(h * 0.9 + 0.1)
+    y = rg.sum(h * x)  # x read again at the far end of the chain
+    step = rg.compile(y, wrt=[x])
+    G = step.graph.nx
+    far = next(n for n in G if G.nodes[n]["adjoint"] and G.nodes[n]["op"] == "mul" and x.id in G.pred[n])
+    near = next(n for n in G if G.nodes[n]["op"] == "tanh_grad")
+    src = rg.to_dot(step, "joint").source
+    assert f"read{x.id}_{far} -> n{far}" in src and f"n{x.id} -> n{far}" not in src
+    assert 'label="reads x"' in src
+    tanh_read = next(u for u in G.pred[near] if G.nodes[u]["op"] == "tanh")
+    assert f"n{tanh_read} -> n{near}" in src  # a read between neighbouring ranks stays an edge
+    ET.fromstring(svg(step, "joint"))

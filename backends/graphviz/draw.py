@@ -98,6 +98,7 @@ class _Scene:
         self.highlight = self._check_highlight(highlight)
         self.differentiated = self._differentiated()
         self.passes = self._passes() if which != "forward" else {}
+        self._ranks: Optional[dict[int, int]] = None  # see _estimate_ranks (joint views only)
         self.inlined = self._inline()
         self.shown = [n for n in self.shown if n not in self.inlined]
         self.shown_set -= self.inlined
@@ -332,7 +333,9 @@ class _Scene:
                 if kind == "residual" and self.which == "adjoint":
                     attrs["constraint"] = "true"  # each residual just before the node that reads it
                 text = "" if kind == "residual" else self._edge_text(u)
-                if kind == "adjoint" and self.which == "joint":
+                if kind == "residual" and self.which == "joint" and self._far(u, v):
+                    self._stub(dot, u, v, attrs)
+                elif kind == "adjoint" and self.which == "joint":
                     # Drawn from consumer to operand with the arrow reversed: gradients flow right to left.
                     dot.edge(f"{self.p}n{v}", f"{self.p}n{u}", label(text), dir="back", **attrs)
                 else:
@@ -343,6 +346,38 @@ class _Scene:
                              **style.edge_style("gradient", 1))
         if self.which == "forward" and self.values is not None:
             self._output_tails(dot)
+
+    def _far(self, u: int, v: int) -> bool:
+        """Whether the residual read u -> v would span more than STUB_RANKS ranks of the joint layout."""
+        if self._ranks is None:
+            self._ranks = self._estimate_ranks()
+        return abs(self._ranks.get(u, 0) - self._ranks.get(v, 0)) > STUB_RANKS
+
+    def _estimate_ranks(self) -> dict[int, int]:
+        """Where each node lands along the picture (left to right), as the joint layout places them: forward
+        nodes at their depth; a total gradient at its forward node's rank (``_align``); other adjoint nodes
+        one rank left of the adjoint values they read (gradients flow right to left), or beside the
+        forward values they read when they read none."""
+        ranks: dict[int, int] = {}
+        anchors = {t: n for order, book in self.G.graph.get("adjoint", {}).items()
+                   for n, t in book.get("totals", {}).items() if n in self.shown_set and t in self.shown_set}
+        for n in self.shown:  # ids are a topological order
+            preds = [u for u in self.G.pred[n] if u in self.shown_set]
+            if self.order[n] == 0:
+                ranks[n] = 1 + max((ranks[u] for u in preds if self.order[u] == 0), default=-1)
+            elif n in anchors and anchors[n] in ranks:
+                ranks[n] = ranks[anchors[n]]
+            else:
+                adj = [ranks[u] for u in preds if self.order[u] > 0 and u in ranks]
+                ranks[n] = min(adj) - 1 if adj else max((ranks.get(u, 0) for u in preds), default=0)
+        return ranks
+
+    def _stub(self, dot: graphviz.Digraph, u: int, v: int, attrs: dict) -> None:
+        """A small "reads x" note beside the adjoint node instead of an edge across the picture."""
+        stub = f"{self.p}read{u}_{v}"
+        dot.node(stub, label(f"reads {esc(short(self.G.nodes[u]['name'], 24))}"), shape="plaintext",
+                 fontsize="10", fontcolor=style.GREY, tooltip=tooltip(self.G.nodes[u]["name"]))
+        dot.edge(stub, f"{self.p}n{v}", **{**attrs, "constraint": "true"})
 
     def _edge_text(self, u: int) -> str:
         if self.values is not None and u in self.values:
@@ -397,6 +432,7 @@ class _Scene:
 
 
 _AUTO_CONSTANT = re.compile(r"constant_\d+\Z")
+STUB_RANKS = 3  # in a joint view, a residual read spanning more ranks is drawn as a "reads x" stub
 JOINT_CHECK_NODES = 200  # joint views up to this size are laid out once to put the forward graph on top
 
 
