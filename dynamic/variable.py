@@ -22,7 +22,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ..backends.numpy.kernels import kernel
-from ..ir.apply import aval_of_value, declare
+from ..ir.apply import aval_of_value, declare, typed_key
+from ..ir.dtypes import INT64_MAX, INT64_MIN, weak_dtype
 from ..ir.errors import GraphError
 from ..ir.methods import ArrayMethods
 from ..ir.registry import OpDef, get
@@ -30,6 +31,7 @@ from ..ir.shapes import fmt
 from .mode import MODE
 
 _ndarray = np.ndarray
+_INT_MIN, _INT_MAX = INT64_MIN, INT64_MAX  # a Python int operand must fit int64 (ir.dtypes.weak_dtype)
 _asarray = np.asarray
 _ref = weakref.ref
 
@@ -105,8 +107,11 @@ def _label(o: Any, v: Any) -> str:
 
 
 def _plain(o: Any) -> Any:
-    """A non-Variable operand as the kernels take it: Python scalars stay (weak), the rest become arrays."""
+    """A non-Variable operand as the kernels take it: Python scalars stay (weak), the rest become arrays.
+    A Python int beyond int64 is a GraphError here, not only when a plan is made (plans are kept per type)."""
     if isinstance(o, (bool, int, float)) and not isinstance(o, np.generic):
+        if type(o) is int and not _INT_MIN <= o <= _INT_MAX:
+            weak_dtype(o, "operand")  # raises the GraphError
         return o
     try:
         arr = _asarray(o)
@@ -134,12 +139,12 @@ class _DynamicFrontend:
                     plan = _PLANS.get((opdef.name, va.shape, va.dtype, vb.shape, vb.dtype))
                     if plan is not None and plan[0] is opdef:
                         return _finish(opdef, plan, plan[1](va, vb), operands, ga if ga > gb else gb, None)
-                elif ta is Variable and (tb is float or tb is int):
+                elif ta is Variable and (tb is float or tb is int and _INT_MIN <= b <= _INT_MAX):
                     va = a.data
                     plan = _PLANS.get((opdef.name, va.shape, va.dtype, tb))
                     if plan is not None and plan[0] is opdef:
                         return _finish(opdef, plan, plan[1](va, b), operands, a.generation, None)
-                elif tb is Variable and (ta is float or ta is int):
+                elif tb is Variable and (ta is float or ta is int and _INT_MIN <= a <= _INT_MAX):
                     vb = b.data
                     plan = _PLANS.get((opdef.name, ta, vb.shape, vb.dtype))
                     if plan is not None and plan[0] is opdef:
@@ -153,7 +158,8 @@ class _DynamicFrontend:
             return self._general(opdef, operands, attrs)
         except GraphError:
             raise
-        except (ValueError, TypeError, IndexError) as exc:  # from inside a NumPy kernel (labels out of range...)
+        except (ValueError, TypeError, IndexError, OverflowError) as exc:  # from inside a NumPy kernel (labels
+            # out of range; a Python int too big for an int8 operand, when a plan made for a small one is reused)
             raise _kernel_error(opdef, operands, exc) from exc
 
     def _general(self, opdef: OpDef, operands: tuple, attrs: dict) -> "Variable":
@@ -180,12 +186,12 @@ class _DynamicFrontend:
             else:
                 converted = converted or v is not o
                 sig.append(type(v))
-        if attrs:
-            sig.append(tuple(attrs.items()))
         try:
+            if attrs:  # each value with its type: axis=1.0 must not reuse the plan made for axis=1
+                sig.append(tuple([(k, typed_key(v)) for k, v in attrs.items()]))
             key: Optional[tuple] = tuple(sig)
             plan = _PLANS.get(key)
-        except TypeError:  # an unhashable attribute (a slice before Python 3.12): no caching
+        except TypeError:  # an unhashable attribute (a list, an array): no caching
             key, plan = None, None
         if plan is None or plan[0] is not opdef:
             plan = _plan(opdef, values, operands, attrs, name)

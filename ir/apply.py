@@ -16,8 +16,10 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .dtypes import weak_dtype
 from .errors import GraphError
 from .registry import Aval, OpDef, ShapeRuleError, get
+from .shapes import too_big
 
 _eager: Optional[Callable[[str, list, dict], Any]] = None
 
@@ -64,20 +66,26 @@ _PLAIN_TYPES = frozenset({bool, int, float, complex, str, bytes, type(None), lis
 
 
 def eager_apply(opdef: OpDef, operands: tuple, attrs: dict) -> Any:
-    """Compute ``opdef`` on plain values with the registered evaluator."""
+    """Compute ``opdef`` on plain values with the registered evaluator. When every operand is a
+    Python number, they are computed as NumPy values of their dtypes (``1 / 0`` is inf with NumPy's
+    warning, ``10 ** 2**62`` wraps in int64 at once): Python's own arithmetic would raise, go
+    complex, or compute a huge int for minutes."""
     values = [o if isinstance(o, (bool, int, float)) else np.asarray(o) for o in operands]
     attrs.pop("name", None)  # names only mean something in a graph
     avals = [aval_of_value(v) for v in values]
     attrs = declare(opdef, avals, attrs, lambda: [repr_operand(v) for v in values])[0]
     if _eager is None:
         raise RuntimeError("no eager evaluator registered; import revgraph (not revgraph.ir alone)")
+    if all(a.weak for a in avals):
+        values = [np.asarray(v, dtype=a.dtype) for v, a in zip(values, avals)]
     return _eager(opdef.name, values, attrs)
 
 
 def aval_of_value(v: Any) -> Aval:
-    """The abstract value of a concrete operand (a Python scalar stays weak)."""
+    """The abstract value of a concrete operand (a Python scalar stays weak; an int beyond int64 is a
+    GraphError, see ``ir.dtypes.weak_dtype``)."""
     if isinstance(v, (bool, int, float)):
-        return Aval((), np.asarray(v).dtype, v)
+        return Aval((), weak_dtype(v, "operand"), v)
     return Aval(tuple(v.shape), v.dtype)
 
 
@@ -98,17 +106,25 @@ def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: Any, node_name:
     kept = _DECLARED.get(key) if key is not None else None
     if kept is not None and kept[0] is opdef:
         return dict(kept[1]), kept[2], kept[3]
+    given = attrs
     try:
         attrs = opdef.prepare(avals, attrs)
         shape, dtype = opdef.infer(*avals, **attrs)
+        reason = too_big(shape, np.dtype(dtype).itemsize)
+        if reason:
+            raise ShapeRuleError(f"the result's {reason}", "make the operands smaller")
     except ShapeRuleError as exc:
-        from .shapes import fmt
-
-        names = names() if callable(names) else names
-        ops = ", ".join(f"{n}: shape {fmt(a.shape)} {a.dtype}" for n, a in zip(names, avals))
-        where = f" declaring {node_name!r}" if node_name else ""
         fix = f" Fix: {exc.fix}." if exc.fix else ""
-        raise GraphError(f"{opdef.name}{where} with operands ({ops}): {exc.detail}.{fix}") from None
+        raise GraphError(f"{_where(opdef, avals, names, node_name)}: {exc.detail}.{fix}") from None
+    except GraphError:
+        raise
+    except (TypeError, ValueError, LookupError, AttributeError, ArithmeticError) as exc:
+        # The rules were written for sane attribute values; an odd one (None where a size goes, an
+        # array, a float axis) must still be the user's GraphError, not a crash inside a rule.
+        attrs_text = ", ".join(f"{k}={_short(v)}" for k, v in given.items())
+        raise GraphError(f"{_where(opdef, avals, names, node_name)}: attributes ({attrs_text}) are not valid "
+                         f"for {opdef.name} ({type(exc).__name__}: {str(exc)[:120]}). Fix: give the attribute "
+                         f"values op {opdef.name!r} documents (its defaults: {opdef.attrs!r})") from None
     if key is not None:
         if len(_DECLARED) >= _DECLARED_MAX:
             _DECLARED.clear()
@@ -121,17 +137,51 @@ _DECLARED: dict[tuple, tuple] = {}
 _DECLARED_MAX = 8192
 
 
-def _signature(opdef: OpDef, avals: list[Aval], attrs: dict) -> Optional[tuple]:
-    """What a shape rule sees, as a key: a weak value with its type (True, 1 and 1.0 promote differently)."""
-    sig: list = [opdef.name]
-    for a in avals:
-        w = a.weak_value
-        sig.append((a.shape, a.dtype) if w is None else (a.shape, a.dtype, type(w), w))
-    if attrs:
-        sig.append(tuple(attrs.items()))
-    key = tuple(sig)
+def _where(opdef: OpDef, avals: list[Aval], names: Any, node_name: str) -> str:
+    from .shapes import fmt
+
+    names = names() if callable(names) else names
+    ops = ", ".join(f"{n}: shape {fmt(a.shape)} {a.dtype}" for n, a in zip(names, avals))
+    where = f" declaring {node_name!r}" if node_name else ""
+    return f"{opdef.name}{where} with operands ({ops})"
+
+
+def _short(v: Any, limit: int = 60) -> str:
     try:
+        text = repr(v)
+    except Exception:  # a repr that fails (a huge int) must not hide the real error
+        text = f"<{type(v).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _signature(opdef: OpDef, avals: list[Aval], attrs: dict) -> Optional[tuple]:
+    """What a shape rule sees, as a key: a weak value with its type (True, 1 and 1.0 promote differently)
+    and every attribute value with its type, all the way down (``axis=1.0`` is refused where ``axis=1``
+    is fine, though ``1.0 == 1``)."""
+    sig: list = [opdef.name]
+    try:
+        for a in avals:
+            w = a.weak_value
+            sig.append((a.shape, a.dtype) if w is None else (a.shape, a.dtype, typed_key(w)))
+        if attrs:
+            sig.append(tuple((k, typed_key(v)) for k, v in attrs.items()))
+        key = tuple(sig)
         hash(key)
-    except TypeError:  # an unhashable attribute (a slice before Python 3.12, a list): no keeping
+    except Exception:  # an unhashable attribute (a list, an array) or one that cannot be keyed: no keeping
         return None
     return key
+
+
+def typed_key(v: Any) -> Any:
+    """A hashable key for an attribute value that tells apart values equal across types (``1``,
+    ``1.0``, ``True``, ``np.int64(1)``) and ``0.0`` from ``-0.0``; tuples and slices item by item
+    (slices are not hashable before Python 3.12). Raises TypeError for unhashable values."""
+    t = type(v)
+    if t is tuple:
+        return (tuple, tuple([typed_key(x) for x in v]))
+    if t is slice:
+        return (slice, typed_key(v.start), typed_key(v.stop), typed_key(v.step))
+    if isinstance(v, (float, np.floating)):
+        return (t, float(v).hex())
+    hash(v)
+    return (t, v)

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GraphError
+from .errors import GraphError, ShapeRuleError
+
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
 def as_dtype(dtype: Any, *, what: str = "dtype") -> np.dtype:
@@ -29,9 +31,40 @@ def is_float(dtype: np.dtype) -> bool:
     return np.dtype(dtype).kind == "f"
 
 
+def weak_dtype(value: Any, what: str = "constant") -> np.dtype:
+    """The dtype of a Python scalar kept weak (``bool``, ``int64``, ``float64``). A Python int is an
+    int64 value in a graph, as NumPy's default integer; one beyond int64 fits no dtype a graph can hold
+    (NumPy would make it uint64 or an object array), so it is refused here, where it is declared.
+
+    >>> weak_dtype(3)
+    dtype('int64')
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        raise GraphError(f"{what}: the Python int {_int_text(value)} does not fit int64, the dtype of a Python int "
+                         "in a graph (no supported dtype holds it exactly); use a float (e.g. 2.0 ** 64), or an "
+                         "explicit NumPy array of the integer dtype you mean, such as np.uint64(...)")
+    return np.asarray(value).dtype
+
+
+def _int_text(value: int) -> str:
+    """A huge int shortened for a message (``str`` refuses ints of more than 4 300 digits)."""
+    return str(value) if value.bit_length() <= 128 else f"of {value.bit_length()} bits"
+
+
 def promote(*operands: Any) -> np.dtype:
-    """``np.result_type`` where each operand is an ``Aval``; weak ones promote as Python scalars."""
-    return np.result_type(*[a.weak_value if a.weak else a.dtype for a in operands])
+    """``np.result_type`` where each operand is an ``Aval``; weak ones promote as Python scalars.
+    A weak int must fit an integer result (NumPy 2 refuses ``int8 array * 1000`` when it runs)."""
+    dtype = np.result_type(*[a.weak_value if a.weak else a.dtype for a in operands])
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        for a in operands:
+            w = a.weak_value
+            if type(w) is int and not info.min <= w <= info.max:
+                raise ShapeRuleError(f"the Python int {_int_text(w)} does not fit the result dtype {dtype} "
+                                     f"(range {info.min}..{info.max})",
+                                     f"use a constant of a wider dtype (e.g. np.int64({w}) or a float), or cast "
+                                     "the tensor first")
+    return dtype
 
 
 def float_result(dtype: np.dtype) -> np.dtype:

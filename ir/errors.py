@@ -35,3 +35,13 @@ class GradcheckError(AssertionError):
         super().__init__(message)
         self.node = node
         self.report = report
+
+
+class ShapeRuleError(Exception):
+    """Raised by shape rules (and the dtype promotion they call); ``ir.apply.declare`` turns it into
+    a GraphError naming the node and its operands. Defined here so ``ir/dtypes.py`` can raise it."""
+
+    def __init__(self, detail: str, fix: str = ""):
+        super().__init__(detail)
+        self.detail = detail
+        self.fix = fix

@@ -28,9 +28,9 @@ from typing import Any, Callable, Iterator, Optional
 import networkx as nx
 import numpy as np
 
-from .dtypes import as_dtype
+from .dtypes import as_dtype, weak_dtype
 from .errors import GraphError
-from .shapes import Shape, as_shape, fmt
+from .shapes import Shape, as_shape, fmt, too_big
 
 
 # How notebooks draw graphs and compiled programs: ir/ knows no drawing backend, so the
@@ -85,6 +85,9 @@ class Graph:
             raise GraphError(f"input name {name!r} must be a string")
         shape = as_shape(shape, what=f"input {name!r}")
         dtype = as_dtype(dtype, what=f"input {name!r}")
+        reason = too_big(shape, dtype.itemsize)
+        if reason:
+            raise GraphError(f"input {name!r}: no {dtype} array can have this shape: {reason}")
         return self._add("input", [], {}, shape, dtype, name=name)
 
     def constant(self, value: Any, name: Optional[str] = None) -> "Tensor":
@@ -94,7 +97,7 @@ class Graph:
         """
         weak = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
         if weak:
-            arr = np.asarray(value)
+            arr = np.asarray(value, dtype=weak_dtype(value, f"constant {name or ''!r}"))  # no int beyond int64
             data: Any = value
         else:
             try:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from .errors import GraphError
+from .errors import GraphError, ShapeRuleError  # ShapeRuleError: re-exported for the op files
 from .shapes import Shape
 
 # A VJP rule for one operand: rule(g, out, *inputs, **attrs) -> gradient (or None).
@@ -39,15 +39,6 @@ class Aval:
     @property
     def ndim(self) -> int:
         return len(self.shape)
-
-
-class ShapeRuleError(Exception):
-    """Raised by shape rules; the caller turns it into a GraphError naming the node and operands."""
-
-    def __init__(self, detail: str, fix: str = ""):
-        super().__init__(detail)
-        self.detail = detail
-        self.fix = fix
 
 
 @dataclass

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import os
-import tempfile
+import secrets
+import stat
 from typing import Any, Union
 
 import numpy as np
@@ -76,8 +78,13 @@ def encode_structure(obj: Any, graph: Graph, where: str) -> Any:
     raise GraphError(f"{where}: cannot save {type(obj).__name__}; give a Tensor, a list/tuple or a dict of Tensors")
 
 
-def encode_constant(value: Any) -> dict:
+def encode_constant(value: Any, where: str = "constant") -> dict:
+    """dtype, shape and base64 of the raw bytes; only bool, integer and float dtypes (the raw bytes of an
+    object array would be memory addresses)."""
     arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise GraphError(f"{where}: cannot save a value of dtype {arr.dtype}; only bool, integer and float "
+                         "constants can be saved")
     return {"dtype": encode_dtype(arr.dtype), "shape": list(arr.shape),
             "data": base64.b64encode(arr.tobytes(order="C")).decode("ascii")}
 
@@ -100,7 +107,7 @@ def _encode_node(graph: Graph, nid: int) -> dict:
         out["scope"] = d["scope"]
     if d["op"] == "constant":
         out["weak"] = bool(d.get("weak"))
-        out["value"] = encode_constant(d["value"])
+        out["value"] = encode_constant(d["value"], where)
         if d.get("weak"):
             out["value"]["scalar"] = type(d["value"]).__name__  # bool, int or float: it promotes weakly
     return out
@@ -141,23 +148,132 @@ def dumps(graph: Graph) -> str:
 
 def save(graph: Graph, path: PathLike) -> None:
     """Write ``graph`` to ``path`` atomically: a temporary file in the same folder, then a rename,
-    so a failure part-way leaves any previous file untouched."""
+    so a failure part-way leaves any previous file untouched.
+
+    * An existing file keeps its permission bits; a new one gets ``0o666`` minus the umask (as
+      ``open(path, "w")`` would).
+    * A symbolic link is followed: the file it points to is replaced and the link stays a link.
+    * Only regular files are written: a directory, FIFO, device or socket at the path is a GraphError
+      (and is left alone), as is a path that cannot be written (missing folder, no permission, NUL).
+    * The temporary file is ``.<name>.rgsave-<pid>-<random>.tmp``; a save that was killed leaves it
+      behind, and the next save of the same path removes it (when process <pid> no longer runs).
+
+    >>> g.save("model.json")
+    """
     text = dumps(graph).encode("ascii")
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    target = _save_target(path)
+    folder, base = os.path.split(target)
+    prefix = _temp_prefix(base)
+    _remove_leftovers(folder, prefix)
+    tmp = os.path.join(folder, f"{prefix}{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise _save_error(path, exc) from None
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as exc:
+        raise _save_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:  # the old file's bits (os.open applied the umask, which may have cleared some)
+                os.fchmod(f.fileno(), mode)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        os.replace(tmp, target)
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _save_error(path, exc) from None
         raise
+
+
+def _save_target(path: PathLike) -> str:
+    """The regular file ``save`` replaces: ``path`` with symbolic links followed; anything else at
+    that path, or a path the OS refuses, is a GraphError."""
+    try:
+        text = os.fspath(path)
+        if isinstance(text, bytes):
+            text = os.fsdecode(text)
+        if "\0" in text or not text:
+            raise GraphError(f"cannot save graph to {text!r}: a path must be a non-empty string without NUL characters")
+        target = os.path.realpath(text)
+        st = os.stat(target)
+    except FileNotFoundError:
+        if not os.path.isdir(os.path.dirname(target)):
+            raise GraphError(f"cannot save graph to {text!r}: folder {os.path.dirname(target)!r} does not exist; "
+                             "create it first") from None
+        return target
+    except GraphError:
+        raise
+    except TypeError:
+        raise GraphError(f"cannot save graph to {path!r}: give a path (a str or os.PathLike), not "
+                         f"{type(path).__name__}") from None
+    except (OSError, ValueError) as exc:
+        raise _save_error(path, exc) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise GraphError(f"cannot save graph to {text!r}: {_kind(st.st_mode)} is there, not a regular file; "
+                         "save to a file path (nothing was written)")
+    return target
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "something other than a file"
+
+
+def _save_error(path: Any, exc: BaseException) -> GraphError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return GraphError(f"cannot save graph to {os.fspath(path) if isinstance(path, (str, os.PathLike)) else path!r}: "
+                      f"{reason}")
+
+
+def _temp_prefix(base: str) -> str:
+    """The temporary files' common start for target ``base``, short enough for any file system
+    (a long name is shortened and told apart by a hash)."""
+    if len(base.encode("utf-8", "surrogateescape")) > 120:
+        digest = hashlib.sha1(base.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        base = base[:40] + "~" + digest
+    return f".{base}.rgsave-"
+
+
+def _remove_leftovers(folder: str, prefix: str) -> None:
+    """Delete temporary files of earlier saves of this path whose process is gone (killed mid-save)."""
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for e in entries:
+        pid = e.name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        try:
+            if e.is_file(follow_symlinks=False):
+                os.unlink(e.path)
+        except OSError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of ours may be saving the same path right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # it exists (another user's) or cannot be asked: leave its file alone
+    return True
 
 
 # -- JSON -> Graph ----------------------------------------------------------------------------
@@ -174,16 +290,26 @@ def load(path: PathLike, **limits: int) -> Graph:
     node (index and name) and the key. Nothing is unpickled, evaluated or imported.
 
     Limits (keyword arguments, defaults in ``DEFAULT_LIMITS``): ``max_nodes`` (100 000),
-    ``max_edges`` (1 000 000), ``max_constant_bytes`` (256 MiB in all), ``max_file_bytes`` (512 MiB).
+    ``max_edges`` (1 000 000), ``max_constant_bytes`` (256 MiB in all), ``max_file_bytes`` (512 MiB),
+    ``max_static_bytes`` (64 GiB: the bytes every node's static shape asks for, summed). Only regular files
+    are read.
 
     >>> g = rg.load("model.json", max_nodes=10_000)
     """
     lim = _limits(limits)
     try:
-        with open(path, "rb") as f:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it (and devices)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise GraphError(f"cannot read graph file {os.fspath(path)!r}: {_kind(mode)} is there, not a "
+                                 "regular file")
             data = f.read(lim["max_file_bytes"] + 1)
-    except OSError as exc:
-        raise GraphError(f"cannot read graph file {os.fspath(path)!r}: {exc.strerror or exc}") from None
+    except (OSError, ValueError, TypeError) as exc:
+        if isinstance(exc, GraphError):
+            raise
+        raise GraphError(f"cannot read graph file {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
     if len(data) > lim["max_file_bytes"]:
         raise GraphError(f"graph file {os.fspath(path)!r} is larger than max_file_bytes={lim['max_file_bytes']}; "
                          "pass a larger max_file_bytes= to rg.load if you trust it")

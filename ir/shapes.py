@@ -34,8 +34,42 @@ def as_shape(shape: Any, *, what: str = "shape") -> Shape:
         d = int(d)
         if d < 0:
             raise GraphError(f"{what}: size {d} in {tuple(dims)!r} is negative; sizes are >= 0 (None = fixed at run time)")
+        if d > MAX_SIZE:
+            raise GraphError(f"{what}: size {d} in {tuple(dims)!r} is larger than 2**63 - 1, NumPy's largest size")
         out.append(d)
     return tuple(out)
+
+
+MAX_SIZE = 2 ** 63 - 1  # NumPy's limit (intp) on every size, and on an array's bytes
+MAX_NDIM = 64  # NumPy's limit on the number of axes
+
+
+def too_big(shape: Shape, itemsize: int) -> Optional[str]:
+    """Why no NumPy array can have ``shape`` with items of ``itemsize`` bytes, or None when one can.
+    NumPy's own rule: each size, and the product of the non-zero sizes times the item size, must fit
+    in intp -- so ``(0, 2**62, 2**62)`` is refused although it holds no element. Sizes fixed at run
+    time (None) are left out: they are checked when the program runs."""
+    if len(shape) > MAX_NDIM:
+        return f"shape has {len(shape)} axes, more than NumPy's {MAX_NDIM}"
+    n = itemsize
+    for d in shape:
+        if d is None or d == 0:
+            continue
+        if d > MAX_SIZE:
+            return f"size {d} is larger than 2**63 - 1"
+        n *= d
+        if n > MAX_SIZE:
+            return f"shape {fmt(shape)} needs more than 2**63 - 1 bytes, more than any NumPy array can hold"
+    return None
+
+
+def static_bytes(shape: Shape, itemsize: int) -> int:
+    """The bytes of an array of ``shape`` counting only the known sizes (None counts as 1)."""
+    n = itemsize
+    for d in shape:
+        if d is not None:
+            n *= d
+    return n
 
 
 def fmt(shape: Shape) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .apply import apply, declare, eager_apply
+from .dtypes import weak_dtype
 from .errors import GraphError
 from .methods import ArrayMethods
 from .registry import Aval, OpDef
@@ -47,8 +48,9 @@ class _GraphFrontend:
             # Only Python scalars (e.g. `y - 1` inside pow's VJP rule for a weak exponent): the program would
             # compute a Python scalar, which stays weak, so fold it into a constant now -- a node would
             # declare a strong dtype (float64) and upcast float32 tensors it meets, unlike the program.
+            # (computed with NumPy on the operands' dtypes, then handed back as the Python scalar it stays)
             value = eager_apply(opdef, tuple(a.weak_value for a in avals), dict(attrs))
-            return graph.constant(value, name=name)
+            return graph.constant(np.asarray(value).item(), name=name)
         tensors = [o if isinstance(o, Tensor) else _as_constant(graph, o) for o in operands]
         return graph._add(opdef.name, tensors, attrs, shape, dtype, name=name)
 
@@ -79,7 +81,7 @@ def _aval(graph: "Graph", o: Any) -> Aval:
         return Aval(d["shape"], d["dtype"], d["value"] if d.get("weak") else None)
     if isinstance(o, (bool, int, float)):
         # np.asarray(o).dtype, without making an array for every `x * 0.99` (ints vary with their size).
-        dtype = _SCALAR_DTYPES.get(type(o)) or np.asarray(o).dtype
+        dtype = _SCALAR_DTYPES.get(type(o)) or weak_dtype(o, "operand")
         return Aval((), dtype, o)
     try:
         arr = np.asarray(o)
@@ -91,7 +93,10 @@ def _aval(graph: "Graph", o: Any) -> Aval:
 
 
 def _short(o: Any) -> str:
-    text = repr(o)
+    try:
+        text = repr(o)
+    except ValueError:  # an int of more than 4 300 digits
+        text = f"<{type(o).__name__}>"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

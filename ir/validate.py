@@ -28,12 +28,13 @@ from .errors import GraphError
 from .graph import Graph
 from .order import heap_kahn
 from .registry import Aval, get
+from .shapes import fmt, static_bytes, too_big
 from .tensor import Tensor
 
 FORMAT = "revgraph.graph"
 VERSION = 1
 DEFAULT_LIMITS = {"max_nodes": 100_000, "max_edges": 1_000_000, "max_constant_bytes": 256 << 20,
-                  "max_file_bytes": 512 << 20}
+                  "max_file_bytes": 512 << 20, "max_static_bytes": 64 << 30}
 NODE_KEYS = frozenset({"op", "name", "shape", "dtype", "attrs", "value", "weak", "adjoint", "role", "grad_of",
                        "scope"})
 TOP_KEYS = frozenset({"format", "version", "name", "next_id", "counters", "outputs", "wrt", "graph"})
@@ -51,9 +52,9 @@ def _err(where: str, key: str, detail: str, node: Any = None) -> GraphError:
 # -- parsing -----------------------------------------------------------------------------------
 def _pairs(pairs: list) -> dict:
     d = dict(pairs)
-    if len(d) != len(pairs):
-        keys = [k for k, _ in pairs]
-        dup = next(k for k in keys if keys.count(k) > 1)
+    if len(d) != len(pairs):  # find the first repeated key in one pass (a count per key was O(n**2))
+        seen: set = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
         raise ValueError(f"key {dup!r} appears twice in one object")
     return d
 
@@ -169,6 +170,15 @@ def decode_attr(v: Any, where: str, key: str, depth: int = 0, node: Any = None) 
 
 
 # -- nodes -----------------------------------------------------------------------------------------
+def _human(n: int) -> str:
+    x = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if x < 1024:
+            return f"{x:.3g} {unit}"
+        x /= 1024
+    return f"{x:.3g} EiB"
+
+
 def _node_record(i: int, rec: Any, budget: list) -> tuple[int, dict]:
     """One entry of ``graph.nodes``: its id and its node data, every field type-checked."""
     where = f"node {i}"
@@ -196,6 +206,9 @@ def _node_record(i: int, rec: Any, budget: list) -> tuple[int, dict]:
     data = {"op": op, "name": name,
             "shape": decode_shape(rec["shape"], where, "shape", allow_none=not is_const, node=nid),
             "dtype": decode_dtype(rec["dtype"], where, "dtype", nid)}
+    reason = too_big(data["shape"], data["dtype"].itemsize)
+    if reason:
+        raise _err(where, "shape", f"no {data['dtype']} array can have this shape: {reason}", nid)
     attrs = _typed(rec, "attrs", dict, "an object of attributes", where, nid)
     if op in ("input", "constant") and attrs:
         raise _err(where, "attrs", f"{op} nodes have no attributes", nid)
@@ -229,6 +242,9 @@ def _constant(v: Any, weak: bool, node: dict, where: str, nid: int, budget: list
     _exact_keys(v, frozenset({"dtype", "shape", "data"} | ({"scalar"} if weak else set())), where + " value", node=nid)
     dtype = decode_dtype(v["dtype"], where, "value.dtype", nid)
     shape = decode_shape(v["shape"], where, "value.shape", allow_none=False, node=nid)
+    reason = too_big(shape, dtype.itemsize)
+    if reason:
+        raise _err(where, "value.shape", f"no {dtype} array can have this shape: {reason}", nid)
     count = 1
     for d in shape:
         count *= d
@@ -280,11 +296,19 @@ def build_graph(doc: dict, limits: dict) -> Graph:
     if len(edges) > limits["max_edges"]:
         raise _err("graph", "edges", f"{len(edges)} edges exceed max_edges={limits['max_edges']}")
     budget = [limits["max_constant_bytes"]]
+    static = 0  # bytes the nodes' static shapes ask for, in all (what compiling and running would allocate)
     records: dict[int, dict] = {}
     index: dict[int, int] = {}  # node id -> position in the file, for messages
     names: dict[str, int] = {}
     for i, rec in enumerate(nodes):
         nid, data = _node_record(i, rec, budget)
+        nbytes = static_bytes(data["shape"], data["dtype"].itemsize)
+        static += nbytes
+        if static > limits["max_static_bytes"]:
+            raise _err(f"node {i} {data['name']!r}", "shape", f"its static shape {fmt(data['shape'])} {data['dtype']} "
+                       f"asks for {nbytes} bytes ({_human(nbytes)}), which takes the graph's static shapes to "
+                       f"{static} bytes in all, over max_static_bytes={limits['max_static_bytes']}; pass a larger "
+                       "max_static_bytes= to rg.load if you trust the file", nid)
         if nid in records:
             raise _err(f"node {i} {data['name']!r}", "id", f"id {nid} is used by node {index[nid]} too", nid)
         if data["name"] in names:
@@ -292,9 +316,11 @@ def build_graph(doc: dict, limits: dict) -> Graph:
                        "too; names must be unique", nid)
         records[nid], index[nid], names[data["name"]] = data, i, nid
     links = [_edge(j, e, records) for j, e in enumerate(edges)]
-    if len(set(links)) != len(links):
-        dup = next(link for link in links if links.count(link) > 1)
-        raise _err(f"edge {links.index(dup)}", "key", f"edge {dup[0]} -> {dup[1]} in slot {dup[2]} is listed twice")
+    first: dict = {}  # edge -> its index; one pass (a count per edge was O(n**2) in the number of edges)
+    for j, link in enumerate(links):
+        if first.setdefault(link, j) != j:
+            raise _err(f"edge {j}", "key", f"edge {link[0]} -> {link[1]} in slot {link[2]} is listed twice "
+                       f"(first as edge {first[link]})")
     G = _networkx_graph(records, links)
     for nid in _checked_order(G, index):
         _check_node(G, nid, index[nid], _operands(G, nid, index))

@@ -18,6 +18,7 @@ from revgraph import demos
 from revgraph.ir import serialize
 from revgraph.ir.registry import all_ops
 from optable import OP_CASES
+import hostile
 
 FUZZ = settings(deadline=1000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -184,3 +185,65 @@ def test_deep_nesting_at_the_top_is_a_graph_error():
             assert "nested too deeply" in str(exc) or "not a revgraph graph" in str(exc) or "not valid JSON" in str(exc)
         else:
             raise AssertionError("loaded")
+
+
+# -- hostile files (issue 11 items 5-8): duplicates, extreme numbers, impossible shapes ------------------
+EXTREME_INTS = [0, 1, -1, 2, 3, 10, 63, 64, 2 ** 31, 2 ** 62, 2 ** 63 - 1, -(2 ** 63)]
+EXTREME_FLOATS = [0.0, -0.0, 0.5, 1 / 3, -8.0, 1e308, -1e308, 5e-324, float("inf"), float("-inf"), float("nan")]
+WEAK_OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "less", "equal", "where"]
+HUGE_SHAPES = [[0, 2 ** 62, 2 ** 62], [2 ** 20, 2 ** 20], [2 ** 31] * 3, [2 ** 63 - 1], [1] * 65, [0] * 64,
+               [2 ** 62, 0, 2 ** 62], [None, 2 ** 62, 2 ** 62]]
+
+
+@st.composite
+def hostile_files(draw):
+    """The bytes of a file with duplicated keys or edges, weak numbers at their extremes, big ints or huge shapes."""
+    kind = draw(st.sampled_from(["dup_key", "dup_edge", "weak_pair", "big_int", "huge_shape"]))
+    if kind == "weak_pair":
+        op = draw(st.sampled_from(WEAK_OPS))
+        numbers = st.sampled_from(EXTREME_INTS) | st.sampled_from(EXTREME_FLOATS) | st.booleans()
+        a, b = draw(numbers), draw(numbers)
+        try:
+            if op == "where":
+                g = rg.Graph("w")
+                x = g.input("x")
+                c = rg.where(g.constant(bool(a)), g.constant(a), g.constant(b))  # folded at declaration
+                g.outputs = x + c
+                return serialize.dumps(g).encode()
+            return hostile.weak_pair_file(op, a, b)
+        except rg.GraphError:  # e.g. no rule for these operand types: nothing to load
+            return b"{}"
+    doc = copy.deepcopy(draw(st.sampled_from(SEEDS)))
+    nodes, edges = doc["graph"]["nodes"], doc["graph"]["edges"]
+    if kind == "dup_edge" and edges:
+        e = draw(st.sampled_from(edges))
+        for _ in range(draw(st.integers(1, 1000))):
+            edges.insert(draw(st.integers(0, len(edges))), dict(e))
+    elif kind == "big_int":
+        container, key = draw(st.sampled_from(_paths(doc)))
+        container[key] = draw(st.sampled_from([2 ** 63, 2 ** 64, -(2 ** 63) - 1, 10 ** 30, 10 ** 4000, -(10 ** 30)]))
+    elif kind == "huge_shape":
+        node = draw(st.sampled_from(nodes))
+        node["shape"] = list(draw(st.sampled_from(HUGE_SHAPES)))
+        if "value" in node and draw(st.booleans()):
+            node["value"]["shape"] = [0 if d is None else d for d in node["shape"]]
+    text = json.dumps(doc)
+    if kind == "dup_key":
+        starts = [i for i in range(len(text)) if text.startswith('{"', i)]
+        at = draw(st.sampled_from(starts)) + 1
+        key = draw(st.sampled_from(["op", "id", "shape", "axis", "nodes", "k"]))
+        n = draw(st.integers(1, 2000))
+        text = text[:at] + "".join(f'"{key}{i}": {i}, ' for i in range(n)) + f'"{key}{n - 1}": 0, ' + text[at:]
+    return text.encode()
+
+
+@FUZZ
+@given(hostile_files())
+def test_hostile_files_raise_only_allowed_errors(data):
+    """Load, compile and run: only GraphError, FeedError or check_finite's FloatingPointError may escape."""
+    try:
+        with np.errstate(all="ignore"):
+            hostile.load_and_run(data)
+            hostile.load_and_run(data, optimize=False, check_finite=True)
+    except hostile.ALLOWED:
+        pass

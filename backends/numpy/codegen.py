@@ -195,6 +195,11 @@ class _OpWriter:
         if operands is None:
             operands = self.graph.operands(nid)
         args = [f"v{o}" for o in operands]
+        if operands and _all_weak(self.G, operands):
+            # Python numbers only (a loaded file, or optimize=False): computed as NumPy values of their
+            # dtypes, as the node declares -- Python's arithmetic would raise (1 / 0), go complex
+            # ((-8.0) ** (1/3)) or build a huge int for minutes (10 ** 2**62).
+            args = [f"xp.asarray({a})" for a in args]
         out = self.inplace.get(nid)
         text = self.inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
         code = f"    v{nid} = {text or self.expression(op, args, attrs)}"
@@ -209,6 +214,14 @@ class _OpWriter:
             lines.append(_finite_line(self.G, nid))
         if dropped:
             lines.append(f"    del {', '.join(var(v) for v in dropped)}")
+
+
+def _all_weak(G: Any, operands: list) -> bool:
+    for o in operands:  # a plain loop with an early exit: runs for every op (the first operand decides most)
+        d = G._node[o]
+        if d["op"] != "constant" or not d.get("weak"):
+            return False
+    return True
 
 
 # CPython's compile() grows faster than linearly with the size of one function (it took 17 s for

@@ -1,7 +1,12 @@
 """Constant folding: a node whose operands are all constants becomes a constant, computed
 with the backend's own kernels through ``ir.apply.eager_apply`` (the compiler never imports
-a backend). Results larger than their largest operand and ``LIMIT`` elements are left to
-run time, so folding never bloats the program with big arrays."""
+a backend), with NumPy's semantics on the declared dtypes (Python numbers included).
+Results larger than their largest operand and ``LIMIT`` elements are left to run time, so
+folding never bloats the program with big arrays; so are nodes whose operands' sizes multiply
+to more than ``WORK`` (the iteration space of any op -- a matrix product, a contraction -- is
+at most that product), so folding a file's constants takes bounded time. A fold that meets a
+floating-point error (overflow, division by zero, an invalid value) is left to run time too,
+where NumPy warns as usual and ``check_finite`` names the node."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from ...ir.shapes import size
 from .rewrite import Rewriter
 
 LIMIT = 4096  # fold results up to this many elements (or up to the largest operand's size)
+WORK = 1 << 24  # fold only when the operands' sizes multiply to at most this
 
 
 def fold(rw: Rewriter) -> None:
@@ -27,18 +33,29 @@ def fold(rw: Rewriter) -> None:
             continue
         ops = rw.operands(nid)
         n = size(d["shape"])
-        if n is None or n > max([LIMIT] + [int(np.size(G._node[o]["value"])) for o in ops]):
+        sizes = [int(np.size(G._node[o]["value"])) for o in ops]
+        if n is None or n > max([LIMIT] + sizes) or not _bounded_work(sizes):
             continue
         try:
-            value = eager_apply(get(d["op"]), tuple(G._node[o]["value"] for o in ops), dict(d["attrs"]))
+            with np.errstate(all="raise"):
+                value = eager_apply(get(d["op"]), tuple(G._node[o]["value"] for o in ops), dict(d["attrs"]))
+                value = np.array(value, dtype=d["dtype"])
         except (ValueError, TypeError, ArithmeticError):
-            continue  # e.g. labels out of range: let the program raise it, at its node, when it runs
-        value = np.array(value, dtype=d["dtype"])
+            continue  # e.g. labels out of range, 1 / 0: let the program meet it, at its node, when it runs
         if value.shape != d["shape"]:
             continue
         value.setflags(write=False)
         weak = _as_weak(rw, nid, ops, value)
         rw.replace(nid, rw.add_constant(nid, value if weak is None else weak), "folded constant")
+
+
+def _bounded_work(sizes: list) -> bool:
+    work = 1
+    for n in sizes:
+        work *= max(n, 1)
+        if work > WORK:
+            return False
+    return True
 
 
 def _all_constants(G, ids) -> bool:

@@ -57,7 +57,9 @@ def axis_attrs(avals: list[Aval], axis: Any = None, keepdims: bool = False) -> d
 def one_axis(avals: list[Aval], axis: Any = -1) -> dict:
     """Normaliser for ops along a single axis (softmax, concatenate)."""
     try:
-        (a,) = normalize_axis(int(axis) if not isinstance(axis, bool) else axis, max(avals[0].ndim, 1))
+        if isinstance(axis, (tuple, list)):
+            raise ValueError("a single axis is needed")
+        (a,) = normalize_axis(axis, max(avals[0].ndim, 1))  # an int: 1.5 is refused, not truncated
     except (ValueError, TypeError) as exc:
         raise ShapeRuleError(f"bad axis {axis!r}: {exc}", "give one int axis") from None
     return {"axis": a}

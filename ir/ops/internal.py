@@ -12,7 +12,7 @@ import numpy as np
 from ..apply import apply
 from ..dtypes import as_dtype, float_result
 from ..registry import Aval, OpDef, ShapeRuleError, register
-from ..shapes import broadcast, is_static
+from ..shapes import broadcast, fmt, is_static
 from ._rules import broadcast_shape, promote, reduced_shape, axis_attrs, one_axis
 
 
@@ -63,6 +63,12 @@ register(OpDef("cast", 1, lambda x, dtype: (x.shape, np.dtype(dtype)), attrs={"d
 
 
 def _onehot_rule(labels: Aval, ref: Aval) -> tuple:
+    # what the kernel checks: integer labels of shape ref.shape[:-1] (None: checked when it runs)
+    want = ref.shape[:-1]
+    if ref.ndim == 0 or ref.shape[-1] == 0 or labels.dtype.kind not in "iu" or len(labels.shape) != len(want) or any(
+            a is not None and b is not None and a != b for a, b in zip(labels.shape, want)):
+        raise ShapeRuleError(f"onehot takes integer labels of shape ref.shape[:-1] = {fmt(want)} (ref "
+                             f"{fmt(ref.shape)}, at least one class); got {fmt(labels.shape)} {labels.dtype}")
     return ref.shape, ref.dtype
 
 
@@ -78,7 +84,19 @@ def _getitem_grad_attrs(avals: list, index: Any = ()) -> dict:
     return _getitem_attrs(avals[1:], index)
 
 
-register(OpDef("getitem_grad", 2, lambda g, x, index: (x.shape, g.dtype), attrs={"index": ()}, internal=True,
+def _getitem_grad_rule(g: Aval, x: Aval, index: tuple) -> tuple:
+    # The kernel writes g into x[index]: the index must fit x, and g must broadcast into that part.
+    from .shape_ops import _getitem_rule
+
+    part = _getitem_rule(x, index)[0]
+    joint = broadcast([g.shape, part]) if len(g.shape) <= len(part) else None
+    if joint is None or any(j is not None and p is not None and j != p for j, p in zip(joint, part)):
+        raise ShapeRuleError(f"the gradient of shape {fmt(g.shape)} does not fit x[index] of shape {fmt(part)}",
+                             "give the gradient of the sliced part")
+    return x.shape, g.dtype
+
+
+register(OpDef("getitem_grad", 2, _getitem_grad_rule, attrs={"index": ()}, internal=True,
                normalize=_getitem_grad_attrs,
                doc="Zeros shaped like x with g written at x[index]: the adjoint of basic slicing.",
                vjp=(lambda gg, out, g, x, index: apply("getitem", gg, index=index), None),

@@ -21,7 +21,10 @@ __all__ = ["softmax", "log_softmax", "softmax_cross_entropy", "mse"]
 def _softmax_attrs(avals: list, axis: Any = -1) -> dict:
     if avals[0].ndim == 0:
         raise ShapeRuleError("softmax needs at least one axis", "give a vector or a batch of vectors")
-    return R.one_axis(avals, axis)
+    attrs = R.one_axis(avals, axis)
+    if avals[0].shape[attrs["axis"]] == 0:  # the kernel's max over it has no value
+        raise ShapeRuleError(f"softmax over axis {attrs['axis']} of size 0", "take it over a non-empty axis")
+    return attrs
 
 
 register(OpDef("softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_softmax_attrs,
@@ -33,6 +36,8 @@ register(OpDef("log_softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_soft
 def _sce_rule(logits: Aval, labels: Aval) -> tuple:
     if logits.ndim == 0:
         raise ShapeRuleError("logits need a class axis", "give logits of shape (N, classes) or (classes,)")
+    if logits.shape[-1] == 0:
+        raise ShapeRuleError("logits have no class (their last axis has size 0)", "give at least one class")
     if labels.dtype.kind in "iu":
         expected = logits.shape[:-1]
         kind = "integer class indices"
@@ -42,9 +47,10 @@ def _sce_rule(logits: Aval, labels: Aval) -> tuple:
     else:
         raise ShapeRuleError(f"labels of dtype {labels.dtype} are neither integer class indices nor probabilities",
                              "give int labels of shape logits.shape[:-1], or float one-hot labels of logits' shape")
-    # labels may broadcast to `expected` but never grow it; a size fixed at run time (None) takes any size
-    joint = broadcast([labels.shape, expected]) if len(labels.shape) == len(expected) else None
-    if joint is None or any(j is not None and e is not None and j != e for j, e in zip(joint, expected)):
+    # exactly `expected` (the kernel checks it so: labels never broadcast); a size fixed at run time
+    # (None) on either side is checked when the program runs
+    if len(labels.shape) != len(expected) or any(a is not None and e is not None and a != e
+                                                 for a, e in zip(labels.shape, expected)):
         raise ShapeRuleError(f"{kind} must have shape {fmt(expected)}, got {fmt(labels.shape)}",
                              "int labels have shape logits.shape[:-1]; one-hot labels have logits' shape")
     return (), R.float_result(np.result_type(logits.dtype, labels.dtype) if labels.dtype.kind == "f" else logits.dtype)

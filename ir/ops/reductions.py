@@ -88,8 +88,14 @@ def _argmax_attrs(avals: list, axis: Any = None, keepdims: bool = False) -> dict
     return R.axis_attrs(avals, axis, keepdims)
 
 
-register(OpDef("argmax", 1, lambda x, axis, keepdims: (R.reduced_shape(x.shape, axis, keepdims), np.dtype(np.int64)),
-               attrs=_axis_attrs, normalize=_argmax_attrs, doc="Index of the maximum; zero gradient.", fresh=True))
+def _argmax_rule(x: Aval, axis: Any, keepdims: bool) -> tuple:
+    if any(x.shape[a] == 0 for a in (range(x.ndim) if axis is None else axis)):
+        raise ShapeRuleError("argmax over an axis of size 0 has no index", "take argmax over a non-empty axis")
+    return R.reduced_shape(x.shape, axis, keepdims), np.dtype(np.int64)
+
+
+register(OpDef("argmax", 1, _argmax_rule, attrs=_axis_attrs, normalize=_argmax_attrs,
+               doc="Index of the maximum; zero gradient.", fresh=True))
 
 
 register(OpDef("min", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True,

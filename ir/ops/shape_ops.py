@@ -18,6 +18,13 @@ from .internal import reshape_like
 __all__ = ["matmul", "transpose", "reshape", "broadcast_to", "concatenate", "getitem", "expand_dims", "squeeze"]
 
 
+def _int(v: Any) -> int:
+    """An int attribute item: ints and NumPy integers; a bool or a float (2.5) is refused, not truncated."""
+    if isinstance(v, (bool, np.bool_)) or not hasattr(v, "__index__"):
+        raise TypeError(f"{v!r} is not an int")
+    return int(v)
+
+
 # -- matmul -------------------------------------------------------------------------------
 def _matmul_rule(a: Aval, b: Aval) -> tuple:
     if a.ndim == 0 or b.ndim == 0:
@@ -77,7 +84,7 @@ def _transpose_attrs(avals: list, axes: Any = None) -> dict:
     if axes is None:
         return {"axes": tuple(reversed(range(ndim)))}
     try:
-        perm = tuple(int(a) % ndim if ndim else int(a) for a in axes)
+        perm = tuple(_int(a) % ndim if ndim else _int(a) for a in axes)
     except (TypeError, ValueError):
         raise ShapeRuleError(f"axes {axes!r} is not a tuple of ints", "give a permutation such as (1, 0)") from None
     if sorted(perm) != list(range(ndim)) or any(not -ndim <= int(a) < ndim for a in axes):
@@ -95,7 +102,7 @@ def _reshape_attrs(avals: list, shape: Any = ()) -> dict:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
-        dims = tuple(int(d) for d in shape)
+        dims = tuple(_int(d) for d in shape)
     except (TypeError, ValueError):
         raise ShapeRuleError(f"shape {shape!r} is not a tuple of ints", "give sizes, with one -1 to infer") from None
     if sum(d == -1 for d in dims) > 1 or any(d < -1 for d in dims):
@@ -160,7 +167,7 @@ def _concat_rule(*xs: Aval, axis: int) -> tuple:
     for a in range(ndim):
         dims = [x.shape[a] for x in xs]
         if a == axis:
-            out.append(None if None in dims else int(np.sum(dims)))
+            out.append(None if None in dims else sum(dims))  # Python ints: np.sum wrapped at 2**63
             continue
         known = {d for d in dims if d is not None}
         if len(known) > 1:
@@ -173,7 +180,7 @@ def _concat_vjp(g: Any, out: Any, *xs: Any, index: int, axis: int) -> Any:
     sizes = [x.shape[axis] for x in xs]
     if None in sizes:
         return apply("concat_part", g, *xs, part=index, axis=axis)
-    start = int(np.sum(sizes[:index]))
+    start = sum(sizes[:index])
     return getitem(g, (slice(None),) * axis + (slice(start, start + sizes[index]),))
 
 
