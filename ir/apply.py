@@ -108,6 +108,10 @@ def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: Any, node_name:
         return dict(kept[1]), kept[2], kept[3]
     given = attrs
     try:
+        for k, v in attrs.items():
+            big = _int_beyond_int64(v)
+            if big is not None:  # no kernel takes it (NumPy converts to C long); a file cannot hold it either
+                raise ShapeRuleError(f"attribute {k}: the int {big} does not fit int64", "give a smaller value")
         attrs = opdef.prepare(avals, attrs)
         shape, dtype = opdef.infer(*avals, **attrs)
         reason = too_big(shape, np.dtype(dtype).itemsize)
@@ -135,6 +139,20 @@ def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: Any, node_name:
 # signature -> (opdef, normalised attributes, shape, dtype); bounded, so a long session cannot grow it forever
 _DECLARED: dict[tuple, tuple] = {}
 _DECLARED_MAX = 8192
+
+
+def _int_beyond_int64(v: Any) -> Optional[str]:
+    """The text of an int beyond int64 inside an attribute value (tuples and slices too), else None."""
+    if type(v) is int:
+        return None if -(2 ** 63) <= v < 2 ** 63 else (str(v) if v.bit_length() <= 128 else f"of {v.bit_length()} bits")
+    if type(v) is tuple:
+        for x in v:
+            found = _int_beyond_int64(x)
+            if found:
+                return found
+    elif type(v) is slice:
+        return _int_beyond_int64((v.start, v.stop, v.step))
+    return None
 
 
 def _where(opdef: OpDef, avals: list[Aval], names: Any, node_name: str) -> str:

@@ -144,6 +144,8 @@ def literal(v: Any) -> str:
         return repr(v)  # repr of a str is always one closed string literal
     if isinstance(v, float) and np.isfinite(v):
         return repr(v)
+    if isinstance(v, float):  # still plain literals: 1e999 parses as inf (the code has no float() to call)
+        return "(1e999 * 0)" if v != v else "1e999" if v > 0 else "-1e999"
     if v is Ellipsis:
         return "..."
     if isinstance(v, slice):

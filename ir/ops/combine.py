@@ -284,7 +284,8 @@ register(OpDef("diagonal", 1, _diagonal_rule, attrs={"offset": 0, "axis1": 0, "a
 
 def _diagonal_grad_rule(g: Aval, x: Aval, offset: int, axis1: int, axis2: int) -> tuple:
     want, _ = _diagonal_rule(x, offset, axis1, axis2)
-    if broadcast([want, g.shape]) is None or len(g.shape) > len(want):
+    joint = broadcast([want, g.shape]) if len(g.shape) <= len(want) else None  # g must not grow the diagonal
+    if joint is None or any(j is not None and w is not None and j != w for j, w in zip(joint, want)):
         raise ShapeRuleError(f"the gradient of shape {fmt(g.shape)} does not fit the diagonal of shape {fmt(want)}")
     return x.shape, g.dtype
 

@@ -154,7 +154,8 @@ def _index_grad_attrs(avals: list, key: Any = ()) -> dict:
 
 def _index_grad_rule(g: Aval, x: Aval, *arrays: Aval, key: tuple) -> tuple:
     want, _ = _index_rule(x, *arrays, key=key)
-    if len(g.shape) > len(want) or broadcast([want, g.shape]) is None:
+    joint = broadcast([want, g.shape]) if len(g.shape) <= len(want) else None  # g must not grow x[index]
+    if joint is None or any(j is not None and w is not None and j != w for j, w in zip(joint, want)):
         raise ShapeRuleError(f"the gradient of shape {fmt(g.shape)} does not fit x[index] of shape {fmt(want)}")
     return x.shape, g.dtype
 

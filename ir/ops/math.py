@@ -208,7 +208,7 @@ def _slope_attrs(avals: list, slope: Any = 0.01) -> dict:
     return {"slope": float(slope)}
 
 
-_op("leaky_relu", 1, R.same, (lambda g, out, x, slope: where(x > 0, g, g * slope),),
+_op("leaky_relu", 1, R.to_float, (lambda g, out, x, slope: where(x > 0, g, g * slope),),
     "1 where x > 0, slope elsewhere (slope at x = 0, as relu'(0) = 0)", attrs={"slope": 0.01}, normalize=_slope_attrs)
 
 
