@@ -407,6 +407,7 @@ def _check_node(G: nx.MultiDiGraph, nid: int, i: int, operands: list[int]) -> No
     if repr(sorted(attrs.items())) != repr(sorted(d["attrs"].items())):
         raise _err(where, "attrs", f"attributes {d['attrs']!r} are not in op {d['op']!r}'s normal form "
                    f"{attrs!r}", nid)
+    d["attrs"] = dict(attrs)  # in the normaliser's order (the file's keys are sorted), as a built graph has them
     if tuple(shape) != d["shape"]:
         raise _err(where, "shape", f"records {d['shape']} but op {d['op']!r} infers {tuple(shape)} from its operands",
                    nid)
