@@ -88,19 +88,21 @@ def _argmax_attrs(avals: list, axis: Any = None, keepdims: bool = False) -> dict
     return R.axis_attrs(avals, axis, keepdims)
 
 
-def _argmax_rule(x: Aval, axis: Any, keepdims: bool) -> tuple:
-    if any(x.shape[a] == 0 for a in (range(x.ndim) if axis is None else axis)):
-        raise ShapeRuleError("argmax over an axis of size 0 has no index", "take argmax over a non-empty axis")
-    return R.reduced_shape(x.shape, axis, keepdims), np.dtype(np.int64)
+def _arg_rule(name: str) -> Any:
+    def rule(x: Aval, axis: Any, keepdims: bool) -> tuple:
+        if any(x.shape[a] == 0 for a in (range(x.ndim) if axis is None else axis)):
+            raise ShapeRuleError(f"{name} over an axis of size 0 has no index", f"take {name} over a non-empty axis")
+        return R.reduced_shape(x.shape, axis, keepdims), np.dtype(np.int64)
+    return rule
 
 
-register(OpDef("argmax", 1, _argmax_rule, attrs=_axis_attrs, normalize=_argmax_attrs,
+register(OpDef("argmax", 1, _arg_rule("argmax"), attrs=_axis_attrs, normalize=_argmax_attrs,
                doc="Index of the maximum; zero gradient.", fresh=True))
 
 
 register(OpDef("min", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True,
                grad_note="to the minimum; tied minima share the gradient equally"))
-register(OpDef("argmin", 1, lambda x, axis, keepdims: (R.reduced_shape(x.shape, axis, keepdims), np.dtype(np.int64)),
+register(OpDef("argmin", 1, _arg_rule("argmin"),
                attrs=_axis_attrs, normalize=_argmax_attrs, doc="Index of the minimum; zero gradient.", fresh=True))
 
 
