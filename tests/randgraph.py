@@ -1,4 +1,9 @@
-"""Random computation graphs for property-based tests, as engine-agnostic recipes.
+"""Random computation graphs for property-based tests. Two generators:
+
+* ``graph_specs`` (below): engine-agnostic recipes over every public op;
+* ``pattern_models()`` (at the end): Graphs over three fixed inputs (``PATTERN_FEEDS``), rich in what the
+  simplification passes rewrite and in aliases of feeds and constants (ops whose result may be the
+  operand itself or a view of it), for the passes' and the memory planner's properties.
 
 ``graph_specs(min_ops=1, max_ops=40, smooth=False, max_inputs=3)`` is a hypothesis
 strategy drawing a ``GraphSpec``: a DAG of 1-40 op nodes drawn from the whole op
@@ -40,6 +45,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import revgraph as rg
+from revgraph.ir.ops.internal import accumulate, cast, sum_to_like
 
 LIMIT = 20.0  # values are kept within +-LIMIT (finite, well-conditioned differences)
 MAX_SIZE = 64  # elements per value
@@ -598,3 +604,72 @@ def graph_specs(draw: Callable, min_ops: int = 1, max_ops: int = 40, smooth: boo
     if not b.steps:
         b.add("tanh", Ref(0))
     return GraphSpec(names, feeds, list(b.steps))
+
+
+# -- the second generator: rewrite patterns and aliases over three fixed inputs ------------------
+UNARY = [rg.tanh, rg.sin, rg.sigmoid, lambda x: -x, lambda x: x * x, lambda x: rg.exp(rg.tanh(x))]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, rg.maximum]
+# Results that may be the operand itself or a view of it, each read by one elementwise op (which the memory
+# planner must then not let write into it: the operand may be a feed or a constant).
+ALIAS = [lambda x: accumulate(x), lambda x: rg.stop_gradient(x) * 1.5 + x, lambda x: cast(x, x.dtype),
+         lambda x: x[...], lambda x: rg.squeeze(rg.expand_dims(x, 0), 0), lambda x: sum_to_like(x, x),
+         lambda x: rg.reshape(rg.tanh(rg.reshape(x, (-1,))), x.shape), lambda x: rg.sin(x.T).T,
+         lambda x: rg.sum(rg.exp(rg.broadcast_to(x, (2,) + tuple(x.shape))), axis=0)]
+IDENTITY = [lambda x: x * 1.0, lambda x: 1.0 * x, lambda x: x + 0.0, lambda x: x - 0.0, lambda x: x / 1.0,
+            lambda x: x ** 1, lambda x: -(-x)]
+
+
+def _shape_pattern(x, pick):
+    if x.ndim == 2:
+        return [lambda t: t.T.T, lambda t: rg.reshape(rg.reshape(t, (3, 2)), (2, 3)),
+                lambda t: rg.transpose(rg.transpose(t, (1, 0)) * 2.0, (1, 0))][pick % 3](x)
+    if x.shape == (3,):
+        return rg.sum(rg.broadcast_to(x, (2, 3)), axis=0) if pick % 2 else rg.reshape(rg.reshape(x, (1, 3)), (3,))
+    return rg.sum(rg.broadcast_to(x, (4,)))
+
+
+@st.composite
+def pattern_models(draw: Callable) -> tuple:
+    """The second generator: ``(graph, loss, [a, b, s])``, a graph over inputs a (3,), b (2, 3), s ()
+    (fed ``PATTERN_FEEDS``) and a scalar loss, rich in what the passes rewrite (identities, double
+    transposes and reshapes, sums of broadcasts, constant subexpressions, repeated subexpressions
+    for CSE) and in aliases (ops whose result may be the operand itself or a view of it)."""
+    g = rg.Graph("random")
+    nodes = [g.input("a", (3,)), g.input("b", (2, 3)), g.input("s")]
+    made = []  # (kind, index, operands) already built, replayed for CSE to find
+    aliased = []
+    for _ in range(draw(st.integers(3, 12))):
+        kind = draw(st.sampled_from(["unary", "binary", "identity", "shape", "constant", "alias", "alias", "again"]))
+        if kind == "again" and made:
+            kind, i, ops = made[draw(st.integers(0, len(made) - 1))]
+        else:
+            kind = "unary" if kind == "again" else kind
+            n = 2 if kind == "binary" else 1
+            ops = [draw(st.integers(0, len(nodes) - 1)) for _ in range(n)]
+            i = draw(st.integers(0, 5))
+            made.append((kind, i, ops))
+        xs = [nodes[o] for o in ops]
+        if kind == "unary":
+            out = UNARY[i % len(UNARY)](xs[0])
+        elif kind == "binary":
+            out = BINARY[i % len(BINARY)](xs[0], xs[1])
+        elif kind == "identity":
+            out = IDENTITY[i % len(IDENTITY)](xs[0])
+        elif kind == "shape":
+            out = _shape_pattern(xs[0], i)
+        elif kind == "alias":  # of a feed (a or b) or a constant, mostly: the buffers no program owns
+            pick = draw(st.integers(0, 3))
+            base = g.constant(np.linspace(-1.0, 1.0, 6).reshape(2, 3)) if pick == 2 else [nodes[0], nodes[1], 0, xs[0]][pick]
+            out = UNARY[i % len(UNARY)](ALIAS[draw(st.integers(0, len(ALIAS) - 1))](base))
+            aliased.append(out)  # always read by the loss
+        else:
+            out = xs[0] * (g.constant(np.array([0.5, -1.0, 2.0])) * 2.0 + 1.0)
+        nodes.append(out)
+    tail = nodes[3:][-3:] + [t for t in aliased if t not in nodes[3:][-3:]]
+    loss = tail[0].sum() if tail else nodes[0].sum()
+    for t in tail[1:]:
+        loss = loss + rg.sum(t)
+    return g, loss, nodes[:3]
+
+
+PATTERN_FEEDS = {"a": np.array([0.3, -0.7, 1.1]), "b": np.array([[0.2, -0.4, 0.9], [1.3, -1.5, 0.05]]), "s": 0.6}

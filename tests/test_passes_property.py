@@ -3,68 +3,16 @@ gradients unchanged on random graphs (which are built to contain the patterns th
 rewrite: identities, double transposes and reshapes, sums of broadcasts, constant
 subexpressions and duplicates). The IR linter runs after every pass.
 
-Two generators: a local one rich in the rewrite patterns, and the shared tests/randgraph.py
-(every op, random broadcast-compatible shapes)."""
+Two generators, both in tests/randgraph.py: ``pattern_models`` (rich in the rewrite patterns and in
+aliases) and ``graph_specs`` (every op, random broadcast-compatible shapes)."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
 
 import revgraph as rg
 from revgraph.compiler.passes import PIPELINE, optimize
 from revgraph.ir.tensor import Tensor
-from randgraph import graph_specs
-
-UNARY = [rg.tanh, rg.sin, rg.sigmoid, lambda x: -x, lambda x: x * x, lambda x: rg.exp(rg.tanh(x))]
-BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, rg.maximum]
-IDENTITY = [lambda x: x * 1.0, lambda x: 1.0 * x, lambda x: x + 0.0, lambda x: x - 0.0, lambda x: x / 1.0,
-            lambda x: x ** 1, lambda x: -(-x)]
-
-
-def _shape_pattern(x, pick):
-    if x.ndim == 2:
-        return [lambda t: t.T.T, lambda t: rg.reshape(rg.reshape(t, (3, 2)), (2, 3)),
-                lambda t: rg.transpose(rg.transpose(t, (1, 0)) * 2.0, (1, 0))][pick % 3](x)
-    if x.shape == (3,):
-        return rg.sum(rg.broadcast_to(x, (2, 3)), axis=0) if pick % 2 else rg.reshape(rg.reshape(x, (1, 3)), (3,))
-    return rg.sum(rg.broadcast_to(x, (4,)))
-
-
-@st.composite
-def random_model(draw):
-    """A graph over inputs a (3,), b (2, 3), s () and a scalar loss."""
-    g = rg.Graph("random")
-    nodes = [g.input("a", (3,)), g.input("b", (2, 3)), g.input("s")]
-    made = []  # (kind, index, operands) already built, replayed for CSE to find
-    for _ in range(draw(st.integers(3, 12))):
-        kind = draw(st.sampled_from(["unary", "binary", "identity", "shape", "constant", "again"]))
-        if kind == "again" and made:
-            kind, i, ops = made[draw(st.integers(0, len(made) - 1))]
-        else:
-            kind = "unary" if kind == "again" else kind
-            n = 2 if kind == "binary" else 1
-            ops = [draw(st.integers(0, len(nodes) - 1)) for _ in range(n)]
-            i = draw(st.integers(0, 5))
-            made.append((kind, i, ops))
-        xs = [nodes[o] for o in ops]
-        if kind == "unary":
-            out = UNARY[i % len(UNARY)](xs[0])
-        elif kind == "binary":
-            out = BINARY[i % len(BINARY)](xs[0], xs[1])
-        elif kind == "identity":
-            out = IDENTITY[i % len(IDENTITY)](xs[0])
-        elif kind == "shape":
-            out = _shape_pattern(xs[0], i)
-        else:
-            out = xs[0] * (g.constant(np.array([0.5, -1.0, 2.0])) * 2.0 + 1.0)
-        nodes.append(out)
-    tail = nodes[3:][-3:]
-    loss = tail[0].sum() if tail else nodes[0].sum()
-    for t in tail[1:]:
-        loss = loss + rg.sum(t)
-    return g, loss, nodes[:3]
-
-
-FEEDS = {"a": np.array([0.3, -0.7, 1.1]), "b": np.array([[0.2, -0.4, 0.9], [1.3, -1.5, 0.05]]), "s": 0.6}
+from randgraph import PATTERN_FEEDS as FEEDS, graph_specs, pattern_models as random_model
 
 
 def run_all(tensors):
