@@ -95,11 +95,15 @@ def _push(graph: Any, n: int, opdef: Any, operands: list, out: Tensor, total: Te
           contributions: dict, record: dict) -> None:
     """Apply node ``n``'s VJP rules to its total gradient: one contribution per operand needing one."""
     attrs = graph.nx.nodes[n]["attrs"]
+    every = opdef.vjp_all(total, out, *operands, **attrs) if opdef.vjp_all is not None else None
     for i, x in enumerate(operands):
-        rule = opdef.vjp_rule(i) if x.id in relevant else None
-        if rule is None:
-            continue
-        gx = rule(total, out, *operands, **attrs)
+        if every is not None:
+            gx = every[i] if x.id in relevant else None
+        else:
+            rule = opdef.vjp_rule(i) if x.id in relevant else None
+            if rule is None:
+                continue
+            gx = rule(total, out, *operands, **attrs)
         if gx is not None:
             gx = unbroadcast(gx, x)
             record["edges"][(x.id, n, i)] = gx.id

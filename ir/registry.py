@@ -72,6 +72,10 @@ class OpDef:
     arity: Optional[int]  # None: variadic (concatenate, accumulate)
     infer: Callable[..., tuple[Shape, np.dtype]]  # infer(*avals, **attrs) -> (shape, dtype)
     vjp: Any = None  # tuple of per-operand rules, or for variadic ops one rule taking index=
+    # Variadic ops may instead give every operand's gradient in one call, vjp_all(g, out, *xs, **attrs) ->
+    # list (None where none): the adjoint pass then spends time linear in the operand count, not quadratic
+    # (a per-operand rule is handed all n operands n times; an accumulate may have 10^5).
+    vjp_all: Optional[Callable[..., list]] = None
     attrs: dict[str, Any] = field(default_factory=dict)  # name -> default
     normalize: Optional[Callable[..., dict]] = None  # normalize(avals, **attrs) -> attrs
     internal: bool = False  # used by VJP rules; not re-exported as rg.<name>
@@ -87,6 +91,11 @@ class OpDef:
     def returns_fresh(self, n_operands: int, attrs: dict) -> bool:
         """Whether a node of this op with ``n_operands`` operands and ``attrs`` makes a new array."""
         return bool(self.fresh(n_operands, attrs) if callable(self.fresh) else self.fresh)
+
+    def __post_init__(self) -> None:
+        if self.vjp_all is not None and self.vjp is None:  # the per-operand rule others call, from the one rule
+            every = self.vjp_all
+            self.vjp = lambda g, out, *xs, index, **attrs: every(g, out, *xs, **attrs)[index]
 
     def vjp_rule(self, index: int) -> Optional[VjpRule]:
         """The VJP rule for operand ``index``, or None when the op passes no gradient to it."""

@@ -96,7 +96,7 @@ def test_declared_facts_are_well_formed():
 
 
 def test_every_inplace_form_of_the_backend_is_reachable():
-    for name in kernels.INPLACE:
+    for name in [*kernels.INPLACE, *kernels.STATEMENTS]:
         op = registry.get(name)
         assert op.elementwise or op.fresh, (f"the numpy backend can write {name!r} in place, but the registry "
                                             "declares it neither elementwise nor fresh, so the planner never will")
@@ -130,14 +130,15 @@ def test_the_fresh_check_catches_an_aliasing_op():
 
 
 def _run_inplace(op: str, args: list, attrs: dict, out_index: int, out=None):
-    """The backend's in-place form of ``op``, writing into a copy of operand ``out_index`` (or into ``out``)."""
+    """The backend's in-place form of ``op``, writing into a copy of operand ``out_index`` (or into ``out``);
+    None when it has none for these operands."""
     names = [f"a{i}" for i in range(len(args))]
     target = names[out_index] if out is None else "buf"
-    text = kernels.inplace_expression(op, names, attrs, target)
-    if text is None:
-        return None
+    lines = kernels.statements(op, "r", names, attrs, target)
+    if not any(f"out={target}" in line for line in lines):
+        return None  # written as a new array after all
     ns = kernels.namespace()
-    exec(f"def k({', '.join(names)}, buf=None):\n    return {text}\n", ns)
+    exec(f"def k({', '.join(names)}, buf=None):\n" + "".join(f"    {line}\n" for line in lines) + "    return r\n", ns)
     copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
     return ns["k"](*copies, buf=out)
 

@@ -24,6 +24,7 @@ from ...ir.shapes import fmt
 from . import kernels as numpy_kernels
 
 COMMENT_COLUMN = 32
+COMMENT_OPERANDS = 8  # operands named in an op's comment (an n-ary sum may have 10^5)
 _PROGRAM_NUMBERS = itertools.count(1)  # each program's pseudo file name is unique (its linecache entry)
 
 
@@ -36,6 +37,10 @@ class KernelSet:
     expression: Callable[[str, list, dict], str]
     inplace_expression: Callable[[str, list, dict, str], Optional[str]]
     namespace: Callable[[], dict]
+    # Ops written as several lines, and how: statements(op, target, args, attrs, out) -> lines. By default
+    # NumPy's (an n-ary sum as flat lines of ``+``, which any array library's operators run).
+    multiline: frozenset = frozenset(numpy_kernels.STATEMENTS)
+    statements: Callable[..., list] = numpy_kernels.statements
 
 
 NUMPY_KERNELS = KernelSet(numpy_kernels.expression, numpy_kernels.inplace_expression, numpy_kernels.namespace)
@@ -180,6 +185,7 @@ class _OpWriter:
                  kernels: KernelSet = NUMPY_KERNELS) -> None:
         self.graph, self.G, self.inplace, self.check = graph, graph.nx, inplace, check
         self.expression, self.inplace_expression = kernels.expression, kernels.inplace_expression
+        self.multiline, self.statements = kernels.multiline, kernels.statements
         self.operands = operands  # node -> operand ids, as the memory planner read them (else asked of the graph)
         self.shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
 
@@ -201,15 +207,25 @@ class _OpWriter:
             # ((-8.0) ** (1/3)) or build a huge int for minutes (10 ** 2**62).
             args = [f"xp.asarray({a})" for a in args]
         out = self.inplace.get(nid)
-        text = self.inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
-        code = f"    v{nid} = {text or self.expression(op, args, attrs)}"
+        more: list[str] = []
+        if op in self.multiline:  # several lines (an n-ary sum): the first carries the comment
+            first, *more = self.statements(op, f"v{nid}", args, attrs, None if out is None else f"v{out}")
+            code = f"    {first}"
+        else:
+            text = self.inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
+            code = f"    v{nid} = {text or self.expression(op, args, attrs)}"
         shown = self.shown
-        what = ", ".join([shown[o] if o in shown else self.describe(o) for o in operands])
+        what = ", ".join([shown[o] if o in shown else self.describe(o) for o in operands[:COMMENT_OPERANDS]])
+        if len(operands) > COMMENT_OPERANDS:
+            what += f", ... {len(operands) - COMMENT_OPERANDS} more"
         if attrs:
             what += _attrs_comment(op, attrs)
         label = name if len(name) <= 40 and name.isidentifier() else safe_text(name)
         lines.append(f"{code:<{COMMENT_COLUMN}}  # {label} = {op}({what})")
         line_nodes[len(lines)] = nid
+        for line in more:
+            lines.append(f"    {line}")
+            line_nodes[len(lines)] = nid
         if self.check and _is_float(self.G, nid):
             lines.append(_finite_line(self.G, nid))
         if dropped:

@@ -10,7 +10,7 @@ attributes by name, rendered as Python literals by ``literal``.
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -219,7 +219,7 @@ TEMPLATES: dict[str, Template] = {
     "onehot": "onehot({0}, {1})",
     "getitem_grad": lambda a, k: f"getitem_grad({a[0]}, {a[1]}, {literal(k['index'])})",
     "concat_part": lambda a, k: f"concat_part({', '.join(a)}, part={literal(k['part'])}, axis={literal(k['axis'])})",
-    "accumulate": lambda a, k: " + ".join(a),
+    "accumulate": lambda a, k: " + ".join(a),  # as an expression only for a few operands: see STATEMENTS
     "tanh_grad": "tanh_grad({0}, {1})", "sigmoid_grad": "sigmoid_grad({0}, {1})",
 }
 
@@ -243,20 +243,38 @@ UFUNCS.update(kernels_math.UFUNCS)
 HELPERS.update(kernels_math.HELPERS)
 
 
-def _accumulate_into(args: list[str], attrs: dict, out: str) -> Union[str, None]:
-    """The sum into ``out``: a dying operand's buffer (the sum starts from it, so it is read before it is
-    overwritten) or a dead buffer of the result's shape."""
-    if args.count(out) > 1 or (out not in args and len(args) < 2):
-        return None
-    if out in args:
+# An n-ary sum is written as flat statements, never as one nested expression: CPython's parser refuses
+# more than 200 nested parentheses and its compiler recurses once per ``+``, and a fan-out can be 10^5.
+TERMS_PER_LINE = 8
+
+
+def accumulate_statements(target: str, args: list[str], attrs: dict, out: Optional[str] = None) -> list[str]:
+    """``target = args[0] + args[1] + ...`` as a left fold over lines of at most ``TERMS_PER_LINE`` terms;
+    into ``out`` (a dying operand's buffer, where the sum then starts so it is read before it is
+    overwritten, or a dead buffer of the result's shape) the first sum writes there and each further
+    term is added in place.
+
+    >>> accumulate_statements("v9", ["v1", "v2", "v3"], {}, out="v1")
+    ['v9 = xp.add(v1, v2, out=v1)', 'v9 += v3']
+    """
+    if out is not None and args.count(out) <= 1 and (out in args or len(args) > 1):
         rest = list(args)
-        rest.remove(out)
-        text = out
-    else:
-        text, rest = f"xp.add({args[0]}, {args[1]}, out={out})", args[2:]
-    for a in rest:
-        text = f"xp.add({text}, {a}, out={out})"
-    return text
+        if out in args:
+            rest.remove(out)
+            first = [out, *rest[:1]]
+        else:
+            first, rest = args[:2], args[1:]
+        if not rest:
+            return [f"{target} = {out}"]
+        return [f"{target} = xp.add({first[0]}, {first[1]}, out={out})"] + [f"{target} += {a}" for a in rest[1:]]
+    lines = [f"{target} = {' + '.join(args[:TERMS_PER_LINE])}"]
+    for i in range(TERMS_PER_LINE, len(args), TERMS_PER_LINE - 1):
+        lines.append(f"{target} = {' + '.join([target, *args[i:i + TERMS_PER_LINE - 1]])}")
+    return lines
+
+
+# Ops written as several statements: form(target, args, attrs, out) -> lines (``out``: as in INPLACE, or None).
+STATEMENTS: dict[str, Callable[..., list]] = {"accumulate": accumulate_statements}
 
 
 InplaceForm = Callable[[list, dict, str], Union[str, None]]
@@ -267,13 +285,22 @@ INPLACE: dict[str, InplaceForm] = {
     "sigmoid": lambda a, k, out: f"sigmoid({a[0]}, out={out})",
     "tanh_grad": lambda a, k, out: f"tanh_grad({a[0]}, {a[1]}, out={out})",  # ``out`` may be either operand
     "sigmoid_grad": lambda a, k, out: f"sigmoid_grad({a[0]}, {a[1]}, out={out})",
-    "accumulate": _accumulate_into,
 }
 
 
 def writes_into(op: str) -> bool:
     """Whether this backend can write ``op``'s result into a given buffer (the memory plan asks)."""
-    return op in INPLACE
+    return op in INPLACE or op in STATEMENTS
+
+
+def statements(op: str, target: str, args: list[str], attrs: dict, out: Optional[str] = None) -> list[str]:
+    """The lines (unindented) computing ``op`` on the variables ``args`` into the variable ``target``,
+    written into the buffer ``out`` when given and this backend can (else as a new array)."""
+    form = STATEMENTS.get(op)
+    if form is not None:
+        return form(target, args, attrs, out)
+    text = inplace_expression(op, args, attrs, out) if out is not None else None
+    return [f"{target} = {text or expression(op, args, attrs)}"]
 
 
 def inplace_expression(op: str, args: list[str], attrs: dict, out: str) -> Union[str, None]:
@@ -336,7 +363,11 @@ def _operator_kernel(op: str, arity: int) -> Union[Callable, None]:
 
 def _compiled_kernel(op: str, arity: int, attrs: dict) -> Callable:
     args = [f"a{i}" for i in range(arity)]
-    src = f"def k_{op}({', '.join(args)}):\n    return {expression(op, args, attrs)}\n"
+    if op in STATEMENTS:
+        body = "".join(f"    {line}\n" for line in statements(op, "r", args, attrs)) + "    return r\n"
+    else:
+        body = f"    return {expression(op, args, attrs)}\n"
+    src = f"def k_{op}({', '.join(args)}):\n{body}"
     ns = namespace()
     exec(compile(src, f"<revgraph kernel {op}>", "exec"), ns)
     return ns[f"k_{op}"]

@@ -129,7 +129,7 @@ register(OpDef("concat_part", None, _concat_part_rule, attrs={"part": 0, "axis":
 
 register(OpDef("accumulate", None, lambda *xs: (broadcast_shape(list(xs)), promote(*xs)), internal=True,
                doc="The sum of a tensor's gradient contributions (drawn as one node, so fan-out is visible).",
-               vjp=lambda g, out, *xs, index: g,
+               vjp_all=lambda g, out, *xs: [g] * len(xs),
                elementwise=True, fresh=lambda n_operands, attrs: n_operands > 1))  # one operand: the operand itself
 
 
