@@ -47,3 +47,104 @@ def test_a_dropped_program_takes_its_source_text_along():
     del step
     gc.collect()
     assert not [f for f in files if f in linecache.cache], "the source of a dropped program stays in linecache"
+
+
+# -- threads (issue 11, item 3): the pause is counted process-wide --------------------------------------
+def _hammer(path, rounds=30, threads=8):
+    """``threads`` threads each loading ``rounds`` times (and compiling every tenth); the errors they met.
+    Threads switch every microsecond meanwhile, so that they interleave inside the pause's bookkeeping."""
+    import sys
+    import threading
+
+    errors = []
+    start = threading.Barrier(threads)
+
+    def work():
+        try:
+            start.wait()
+            for i in range(rounds):
+                g = rg.load(path)
+                if i % 10 == 0:
+                    rg.compile(g.outputs[0])
+        except Exception as exc:  # noqa: BLE001  (reported by the test)
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    return errors
+
+
+def _small_file(tmp_path):
+    g = rg.Graph()
+    x = g.input("x", shape=(3,))
+    g.outputs = [rg.sum(rg.tanh(x) * 2.0)]
+    path = tmp_path / "small.json"
+    g.save(path)
+    return path
+
+
+class _SlowSwitch:
+    """The gc module as the pause sees it, except that reading a switched-off collector takes a
+    millisecond (as it may when the thread is descheduled right then): wide enough a window for
+    another thread's pause to end in between."""
+
+    def __init__(self):
+        import time
+
+        self.sleep = time.sleep
+
+    def isenabled(self):
+        on = gc.isenabled()
+        if not on:
+            self.sleep(0.001)
+        return on
+
+    def enable(self):
+        gc.enable()
+
+    def disable(self):
+        gc.disable()
+
+
+def test_concurrent_loads_and_compiles_leave_the_collector_enabled(tmp_path, monkeypatch):
+    from revgraph.ir import gcpause
+
+    path = _small_file(tmp_path)
+    assert gc.isenabled()
+    assert _hammer(path, rounds=100) == []
+    assert gc.isenabled(), "threads pausing the collector left it disabled"
+    monkeypatch.setattr(gcpause, "gc", _SlowSwitch())
+    for _ in range(3):
+        assert _hammer(path) == []
+        assert gc.isenabled(), "threads pausing the collector left it disabled"
+
+
+def test_concurrent_pauses_keep_a_collector_the_user_disabled_disabled(tmp_path, monkeypatch):
+    from revgraph.ir import gcpause
+
+    path = _small_file(tmp_path)
+    monkeypatch.setattr(gcpause, "gc", _SlowSwitch())
+    gc.disable()
+    try:
+        assert _hammer(path, rounds=30) == []
+        assert not gc.isenabled(), "a collector the user had disabled was switched on"
+    finally:
+        gc.enable()
+
+
+def test_nested_pauses_resume_only_when_the_outermost_ends():
+    from revgraph.ir.gcpause import cyclic_gc_paused
+
+    with cyclic_gc_paused():
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
