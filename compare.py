@@ -122,7 +122,7 @@ class ComparisonReport:
         return "\n".join(lines + [""] + [f"- {s}" for s in self._summary()]) + "\n"
 
 
-def compare(fn: Callable[..., Any], wrt: Union[None, str, Sequence[str]] = None, repeat: int = 20,
+def compare(fn: Callable[..., Any], /, wrt: Union[None, str, Sequence[str]] = None, repeat: int = 20,
             **feeds: Any) -> ComparisonReport:
     """Run ``fn`` statically and dynamically on ``feeds``; check they agree and time both.
 

@@ -4,6 +4,7 @@ declared shape, converted to the declared dtype."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -21,14 +22,13 @@ class FeedSpec:
         self.graph_name = graph.name
         self.array_types = array_types  # the backend's own arrays, taken as they are (see convert_native)
         self.params = [(G.nodes[n]["name"], G.nodes[n]["shape"], G.nodes[n]["dtype"]) for n in params]
-        self.known = {G.nodes[n]["name"] for n in G if G.nodes[n]["op"] == "input"}
+        # The inputs a caller may feed: the graph's own, not the seed input a step adds for backward's dout.
+        self.known = {d["name"] for _, d in G.nodes(data=True) if d["op"] == "input" and d.get("role") != "seed"}
 
     def bind(self, feeds: dict[str, Any]) -> list[Any]:
         """The fed values in parameter order, checked and converted (nothing runs if one is bad)."""
         if not feeds.keys() <= self.known:
-            unknown = [k for k in feeds if k not in self.known]
-            names = ", ".join(repr(n) for n in sorted(self.known)) or "none"
-            raise FeedError(f"{unknown[0]!r} is no input of graph {self.graph_name!r}; its inputs are: {names}")
+            raise self._unknown([k for k in feeds if k not in self.known][0])
         args = []
         ndarray = np.ndarray
         for name, shape, dtype in self.params:
@@ -44,6 +44,13 @@ class FeedSpec:
             else:
                 args.append(self.convert(value, name, shape, dtype))
         return args
+
+    def _unknown(self, name: Any) -> FeedError:
+        """The error for a feed ``name`` that is no input: the inputs there are, and the closest ones."""
+        names = ", ".join(repr(n) for n in sorted(self.known)) or "none"
+        close = difflib.get_close_matches(str(name), sorted(self.known), n=3)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        return FeedError(f"{name!r} is no input of graph {self.graph_name!r}{hint}; its inputs are: {names}")
 
     def convert(self, value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
         """One value checked and converted: the backend's own arrays lazily, anything else to NumPy."""
@@ -105,7 +112,7 @@ class FeedSpec:
         outs = [f"r{i}" for i in range(results)]
         value = f"r0, r1" if single else f"r0, [{', '.join(outs[1:])}]"
         keywords = "".join(f", {p}=MISSING" for p in params)
-        lines = [f"def {name}(dout=None{', *' + keywords if params else ''}, **extra):",
+        lines = [f"def {name}(dout=None, /{', *' + keywords if params else ''}, **extra):",
                  f"    if {' or '.join(f'({c})' for c in checks)}:",
                  f"        return slow(dout, extra, {fed})",
                  "    try:",
@@ -241,16 +248,80 @@ def convert(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
             arr = np.asarray(value)
         except Exception as exc:  # ragged lists and other non-arrays
             raise FeedError(f"input {name!r}: cannot make an array of the value fed ({type(value).__name__}): {exc}") from None
+        ints = _python_ints(value) if arr.dtype.kind == "O" else []  # Python ints beyond int64 and uint64
+        if ints:
+            try:
+                if dtype.kind not in "f":
+                    raise OverflowError
+                arr = np.array(value, dtype=dtype)
+            except OverflowError:
+                raise _out_of_range(name, dtype, min(ints), max(ints)) from None
+            if not np.isfinite(arr).all():
+                raise _out_of_range(name, dtype, min(ints), max(ints))
         if arr.dtype.kind not in "biuf":
             raise FeedError(f"input {name!r} expects numbers ({dtype}), got an array of dtype {arr.dtype}; "
                             "feed a numeric array")
         python_number = not isinstance(value, np.ndarray) and not isinstance(value, np.generic)
-        safe = np.can_cast(arr.dtype, dtype, "same_kind") or (python_number and arr.dtype.kind in "biu" and dtype.kind == "f")
+        # Python numbers take the declared dtype (ints into any int or float dtype); arrays may only narrow
+        # within their kind. Either way every value must fit (_check_fits).
+        safe = np.can_cast(arr.dtype, dtype, "same_kind") or (python_number and arr.dtype.kind in "biu"
+                                                                and dtype.kind in "iuf")
         if not safe:
             raise FeedError(f"input {name!r} has dtype {dtype}, but a value of dtype {arr.dtype} was fed; "
                             f"convert it first (e.g. value.astype({dtype.name!r})) or declare the input with that dtype")
-        arr = arr.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):  # an overflow is reported below, as a FeedError
+            converted = arr.astype(dtype, copy=False)
+        if converted is not arr and not np.can_cast(arr.dtype, dtype, "safe"):
+            _check_fits(arr, converted, name, dtype)
+        arr = converted
     if arr.ndim != len(shape) or any(d is not None and d != a for d, a in zip(shape, arr.shape)):
         raise FeedError(f"input {name!r} expects shape {fmt(shape)} ({dtype}), got shape {fmt(arr.shape)} "
                         f"({arr.dtype}); reshape the value or declare the input with None for sizes that vary")
     return arr
+
+
+def _check_fits(arr: np.ndarray, converted: np.ndarray, name: str, dtype: np.dtype) -> None:
+    """A narrowing conversion must keep every value: integers within the declared dtype's range (no
+    wrapping: 2**40 as int32 is 0, -1 as uint8 is 255), finite floats finite (1e300 as float32 is inf).
+    Only run when a feed is converted to a narrower dtype; a feed already of the declared dtype is never
+    looked at here."""
+    if not arr.size:
+        return
+    if dtype.kind in "iu" and arr.dtype.kind in "iub":
+        info = np.iinfo(dtype)
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < info.min or hi > info.max:
+            raise _out_of_range(name, dtype, lo, hi)
+    elif dtype.kind == "f":
+        overflow = np.isinf(converted) & np.isfinite(arr)
+        if overflow.any():
+            finite = arr[np.isfinite(arr)]
+            raise _out_of_range(name, dtype, finite.min(), finite.max())
+
+
+def _out_of_range(name: str, dtype: np.dtype, lo: Any, hi: Any) -> FeedError:
+    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+    fed = f"the value {_short(lo)}" if lo == hi else f"values from {_short(lo)} to {_short(hi)}"
+    wider = {"i": "int64", "u": "uint64, or int64 for negative values", "f": "float64"}[dtype.kind]
+    fix = "feed values in range" if dtype.name == wider else f"declare the input with a wider dtype ({wider}) or feed values in range"
+    return FeedError(f"input {name!r} ({dtype}) was fed {fed}, outside the range of {dtype} ({str(info.min)} to "
+                     f"{str(info.max)}): converting would {'wrap around' if dtype.kind in 'iu' else 'give inf'}; {fix}")
+
+
+def _short(v: Any) -> str:
+    text = str(v)
+    return text if len(text) <= 24 else f"{text[:8]}...({len(text.lstrip('-'))} digits)"
+
+
+def _python_ints(value: Any) -> list:
+    """The Python ints in ``value`` (a number or nested lists), when that is all it holds; else []."""
+    stack, found = [value], []
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            found.append(v)
+        else:
+            return []
+    return found

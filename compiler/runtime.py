@@ -108,7 +108,7 @@ class CompiledFunction(_Compiled):
         self._call = self._spec.fast_caller(self._fns["call"])  # feeds -> checked call
         self.last_feeds: Optional[dict] = None
 
-    def __call__(self, **feeds: Any) -> Any:
+    def __call__(self, /, **feeds: Any) -> Any:  # self positional-only: an input may be named "self"
         result = self.call_with(feeds)
         self.last_feeds = dict(feeds)  # what the last call was fed, for drawing its values
         return result
@@ -228,7 +228,7 @@ class CompiledStep(_Compiled):
         return np.ones((), self._out_dtype) if dout is True else dout
 
     # -- the stateful pair ---------------------------------------------------------------
-    def forward(self, **feeds: Any) -> Any:
+    def forward(self, /, **feeds: Any) -> Any:
         """Run the forward program; keep what backward needs. Returns the output value."""
         value, residuals = self._forward(feeds)
         self._state[:] = residuals, dict(feeds), None
@@ -245,13 +245,18 @@ class CompiledStep(_Compiled):
         state[2] = True if dout is None else dout
         return grads
 
-    def value_and_grad(self, dout: Any = None, **feeds: Any) -> tuple[Any, Any]:
+    def value_and_grad(self, dout: Any = None, /, **feeds: Any) -> tuple[Any, Any]:
         """Forward and backward in one call, keeping no state: ``(value, grads)``.
+
+        The seed goes first, positionally (``value_and_grad(seed, x=...)``), so that every keyword is free
+        for the inputs, whatever they are named; ``dout=`` as a keyword is the seed too unless the graph
+        has an input named ``dout`` (then it feeds that input).
 
         With ``dout`` left at 1 (a scalar output) this runs one fused program, compiled on first
         use, in which the seed is the constant 1 (so no work is spent multiplying by it) and a
         softmax_cross_entropy shares its log-probabilities with its gradient's softmax (so results
         may differ from ``forward`` + ``backward`` in the last bits)."""
+        dout, feeds = self._seed_and_feeds(dout, feeds)
         if dout is None and self._make_fused is not None:
             return self._fused_function().call_with(feeds)
         value, residuals = self._forward(feeds)
@@ -269,6 +274,15 @@ class CompiledStep(_Compiled):
         if self._unoptimized is None:
             self._unoptimized = self._make_unoptimized()
         return self._unoptimized
+
+    def _seed_and_feeds(self, dout: Any, feeds: dict) -> tuple[Any, dict]:
+        """``dout=`` given as a keyword is the seed, unless an input of the graph is named so."""
+        if "dout" in feeds and "dout" not in self._spec.known:
+            if dout is not None:
+                raise FeedError("value_and_grad got the seed twice (positionally and as dout=); pass it once")
+            feeds = dict(feeds)
+            dout = feeds.pop("dout")
+        return dout, feeds
 
     def enable_fused(self, make: Callable[[], "CompiledFunction"]) -> None:
         """Let ``value_and_grad`` (with dout left at 1) run one fused program, compiled by ``make`` on first use.

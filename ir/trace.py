@@ -20,7 +20,7 @@ from .graph import Graph
 from .tensor import Tensor
 
 
-def trace(fn: Callable[..., Any], **example_feeds: Any) -> Graph:
+def trace(fn: Callable[..., Any], /, **example_feeds: Any) -> Graph:
     """The Graph of ``fn``, with inputs shaped and typed like ``example_feeds``; ``g.outputs`` holds what fn returned.
     Every parameter without a default needs an example; one with a default (or bound by functools.partial)
     becomes an input only when given one, else keeps its value. A function taking ``**kwargs`` gets every

@@ -31,7 +31,7 @@ def test_entry_gives_the_methods_values_for_any_input_names(names):
     assert value == v2 == 22.0
     np.testing.assert_array_equal(grads, g2)
     np.testing.assert_allclose(grads, [2 * 2.0 * 3.0 + 5.0, 4.0, 2.0])
-    assert str(inspect.signature(step.value_and_grad)) == "(dout: 'Any' = None, **feeds: 'Any') -> 'tuple[Any, Any]'"
+    assert str(inspect.signature(step.value_and_grad)) == "(dout: 'Any' = None, /, **feeds: 'Any') -> 'tuple[Any, Any]'"
     assert step.value_and_grad.__doc__ == CompiledStep.value_and_grad.__doc__
 
 

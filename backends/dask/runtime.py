@@ -15,7 +15,7 @@ class DaskFunction(CompiledFunction):
     >>> f = rg.compile([y, z], backend="dask"); f(x=x_dask)      # -> [y_value, z_value]
     """
 
-    def dask_graph(self, **feeds: Any) -> Any:
+    def dask_graph(self, /, **feeds: Any) -> Any:
         """The dask task graph of ``f(**feeds)``, nothing computed: a ``dask.delayed`` object
         (``.dask`` is the graph; ``.visualize("tasks.png")`` or ``dask.visualize`` draws it).
 
@@ -36,7 +36,8 @@ class DaskStep(CompiledStep):
     >>> value, (dW1, db1) = step.value_and_grad(x=x_chunked, t=t_chunked, W1=W1, b1=b1)
     """
 
-    def value_and_grad(self, dout: Any = None, **feeds: Any) -> tuple[Any, Any]:
+    def value_and_grad(self, dout: Any = None, /, **feeds: Any) -> tuple[Any, Any]:
+        dout, feeds = self._seed_and_feeds(dout, feeds)
         if dout is None and self._make_fused is not None:
             return self._fused_function().call_with(feeds)
         value, grads = self._build(dout, feeds)
@@ -46,7 +47,7 @@ class DaskStep(CompiledStep):
 
     value_and_grad.__doc__ = CompiledStep.value_and_grad.__doc__
 
-    def dask_graph(self, dout: Any = None, **feeds: Any) -> Any:
+    def dask_graph(self, dout: Any = None, /, **feeds: Any) -> Any:
         """The dask task graph of one forward and backward on ``feeds`` (the programs ``rg.to_dot(step)``
         draws), nothing computed: a ``dask.delayed`` of ``[value, *gradients]`` (``.dask`` is the graph;
         ``.visualize("tasks.png")`` or ``dask.visualize`` draws it).
@@ -55,6 +56,7 @@ class DaskStep(CompiledStep):
         """
         import dask
 
+        dout, feeds = self._seed_and_feeds(dout, feeds)
         value, grads = self._build(dout, feeds)
         return dask.delayed([value, *grads], traverse=True)
 
