@@ -269,11 +269,13 @@ def convert(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
         if not safe:
             raise FeedError(f"input {name!r} has dtype {dtype}, but a value of dtype {arr.dtype} was fed; "
                             f"convert it first (e.g. value.astype({dtype.name!r})) or declare the input with that dtype")
-        with np.errstate(over="ignore"):  # an overflow is reported below, as a FeedError
-            converted = arr.astype(dtype, copy=False)
-        if converted is not arr and not np.can_cast(arr.dtype, dtype, "safe"):
+        if np.can_cast(arr.dtype, dtype, "safe"):  # every value fits (the common case: a float fed as float64)
+            arr = arr.astype(dtype, copy=False)
+        else:
+            with np.errstate(over="ignore"):  # an overflow is reported by _check_fits, as a FeedError
+                converted = arr.astype(dtype)
             _check_fits(arr, converted, name, dtype)
-        arr = converted
+            arr = converted
     if arr.ndim != len(shape) or any(d is not None and d != a for d, a in zip(shape, arr.shape)):
         raise FeedError(f"input {name!r} expects shape {fmt(shape)} ({dtype}), got shape {fmt(arr.shape)} "
                         f"({arr.dtype}); reshape the value or declare the input with None for sizes that vary")
