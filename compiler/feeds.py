@@ -17,13 +17,13 @@ from ..ir.shapes import fmt
 class FeedSpec:
     """The inputs a program takes, and how to check one value for each."""
 
-    def __init__(self, graph: Graph, params: list[int], array_types: tuple = ()) -> None:
+    def __init__(self, graph: Graph, params: list[int], array_types: tuple = (), hidden: tuple = ()) -> None:
         G = graph.nx
         self.graph_name = graph.name
         self.array_types = array_types  # the backend's own arrays, taken as they are (see convert_native)
         self.params = [(G.nodes[n]["name"], G.nodes[n]["shape"], G.nodes[n]["dtype"]) for n in params]
-        # The inputs a caller may feed: the graph's own, not the seed input a step adds for backward's dout.
-        self.known = {d["name"] for _, d in G.nodes(data=True) if d["op"] == "input" and d.get("role") != "seed"}
+        # The inputs a caller may feed; ``hidden`` ones are not (a step's own seed input: backward's dout).
+        self.known = {d["name"] for n, d in G.nodes(data=True) if d["op"] == "input" and n not in hidden}
 
     def bind(self, feeds: dict[str, Any]) -> list[Any]:
         """The fed values in parameter order, checked and converted (nothing runs if one is bad)."""

@@ -147,7 +147,8 @@ class CompiledStep(_Compiled):
         super().__init__(plan, lowered)
         opts = plan.options
         G = plan.graph.nx
-        self._spec = FeedSpec(plan.graph, plan.programs["forward"].params, lowered.array_types)
+        self._spec = FeedSpec(plan.graph, plan.programs["forward"].params, lowered.array_types,
+                              hidden=(opts["dout"],))  # the seed is backward's dout, never a feed
         out = G.nodes[opts["output"]]
         self._out_shape, self._out_dtype, self._out_name = out["shape"], out["dtype"], out["name"]
         self._single = opts["single"]
