@@ -102,7 +102,14 @@ class Module:
 
     # -- running ---------------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        """``forward``; on graph Tensors inside the name scope of this module (pictures draw each layer as a
+        labelled cluster, nested as the modules are: ``Sequential/0: Linear``)."""
+        graph = next((a.graph for a in args if isinstance(a, Tensor)), None)
+        if graph is None:
+            return self.forward(*args, **kwargs)
+        local = self._prefix.rsplit(".", 1)[-1]
+        with graph.scope(f"{local}: {type(self).__name__}" if local else type(self).__name__):
+            return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - every layer defines it
         raise NotImplementedError(f"{type(self).__name__} defines no forward()")

@@ -281,3 +281,14 @@ def test_bound_parameters_make_the_model_a_function_for_compare():
     with pytest.raises(rg.GraphError, match="not parameters of this model"):
         with model.bound({"nope": 1.0}):
             pass
+
+
+def test_modules_name_scopes_in_the_graph():
+    model = _mlp()
+    g = rg.Graph("scoped")
+    x = g.input("x", shape=(None, 4))
+    y = model(x)
+    scopes = {d.get("scope") for _, d in g.nx.nodes(data=True) if d["op"] != "input" or d["name"] != "x"}
+    assert {"Sequential/0: Linear", "Sequential/1: ReLU", "Sequential/2: Linear"} <= scopes
+    assert g.nx.nodes[model.inputs(g)["0.W"].id]["scope"] == "Sequential/0: Linear"
+    assert "cluster" in rg.to_dot(y).source
