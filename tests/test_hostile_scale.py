@@ -26,30 +26,31 @@ def bounded(fn, *args):
     return outcome
 
 
-def refused(data: bytes, match: str, **limits) -> None:
+def refusal(data: bytes, **limits) -> str:
+    """The GraphError message loading ``data`` ends with, in time (a load that succeeds fails the test)."""
     outcome = bounded(lambda: serialize.loads(data, **limits))
     assert outcome[0] == "raised", f"loaded: {outcome}"
     assert outcome[1] == "GraphError", outcome[4]
-    assert match in outcome[2], outcome[2]
+    return outcome[2]
 
 
 # -- item 5: loading is O(n log n) in the file's size ----------------------------------------------
 @pytest.mark.parametrize("n", [80_000, 600_000])  # 1.3 MB and 10 MB
 def test_duplicated_keys_are_refused_in_time(n):
-    refused(hostile.duplicated_keys(n), f"key 'k{n - 1}' appears twice")
+    assert f"key 'k{n - 1}' appears twice" in refusal(hostile.duplicated_keys(n))
 
 
 @pytest.mark.parametrize("n", [40_000, 400_000])  # 2 MB and 20 MB
 def test_duplicated_edges_are_refused_in_time(n):
-    refused(hostile.duplicated_edges(n), "is listed twice")
+    assert "is listed twice" in refusal(hostile.duplicated_edges(n))
 
 
 def test_one_edge_repeated_is_refused_in_time():
-    refused(hostile.repeated_edge(200_000), "is listed twice")
+    assert "is listed twice" in refusal(hostile.repeated_edge(200_000))
 
 
 def test_many_unknown_keys_are_refused_in_time():
-    refused(hostile.many_keys(500_000), "unknown key")
+    assert "unknown key" in refusal(hostile.many_keys(500_000))
 
 
 def test_a_fan_in_of_a_hundred_thousand_edges_loads_in_time():
@@ -59,7 +60,7 @@ def test_a_fan_in_of_a_hundred_thousand_edges_loads_in_time():
 
 def test_a_ten_megabyte_file_is_handled_in_time():
     data = hostile.padded_to(hostile.duplicated_keys(1000), 10 << 20)
-    refused(data, "appears twice")
+    assert "appears twice" in refusal(data)
 
 
 # -- item 6: weak Python numbers follow NumPy, in bounded time ------------------------------------
@@ -88,7 +89,7 @@ def test_non_finite_weak_results_meet_check_finite(case):
 
 # -- item 7: shapes beyond NumPy and static shapes asking for terabytes ----------------------------
 def test_an_empty_constant_of_impossible_shape_is_a_graph_error():
-    refused(hostile.empty_huge_constant(), "no float64 array can have this shape")
+    assert "no float64 array can have this shape" in refusal(hostile.empty_huge_constant())
 
 
 def test_render_of_an_impossible_shape_prints_a_clean_error(tmp_path):
@@ -101,7 +102,7 @@ def test_render_of_an_impossible_shape_prints_a_clean_error(tmp_path):
 
 
 def test_a_concatenate_past_2_63_elements_is_a_graph_error():
-    refused(hostile.huge_concatenate(), "larger than 2**63 - 1", max_static_bytes=2 ** 70)
+    assert "larger than 2**63 - 1" in refusal(hostile.huge_concatenate(), max_static_bytes=2 ** 70)
     g = rg.Graph()
     a = g.input("a", shape=(2 ** 62,), dtype=bool)
     with pytest.raises(rg.GraphError, match=r"concatenate .*the result's size 9223372036854775808 is larger"):
@@ -111,8 +112,8 @@ def test_a_concatenate_past_2_63_elements_is_a_graph_error():
 def test_static_shapes_asking_for_terabytes_are_refused_at_load():
     data = hostile.terabyte_static_shapes()
     assert len(data) < 1000
-    refused(data, "node 0 'x', key 'shape': its static shape (1048576, 1048576) float64 asks for "
-                  "8796093022208 bytes (8 TiB)")
+    assert ("node 0 'x', key 'shape': its static shape (1048576, 1048576) float64 asks for "
+            "8796093022208 bytes (8 TiB)") in refusal(data)
     g = serialize.loads(data, max_static_bytes=1 << 44)  # the limit is a keyword like the others
     assert len(g) == 2
     with pytest.raises(rg.GraphError, match="over max_static_bytes=17592186044415"):
