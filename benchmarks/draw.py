@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+from .sections import replace_section
+
 BEGIN, END = "<!-- benchmarks.draw: begin -->", "<!-- benchmarks.draw: end -->"
 FULL = {"layers": 300, "ops": 10_000}
 SMOKE = {"layers": 30, "ops": 300}
@@ -77,16 +79,7 @@ def section(text: str, rounds: int, command: str) -> str:
 
 
 def write(path: str, body: str) -> None:
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + body + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        new = old.rstrip("\n") + ("\n\n" if old else "") + body
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(os.path.abspath(path)),
-                                     delete=False) as f:
-        f.write(new)
-    os.replace(f.name, path)
+    replace_section(path, body, BEGIN, END)
 
 
 def main(argv: list[str] | None = None) -> int:

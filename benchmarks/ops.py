@@ -15,14 +15,14 @@ Values are checked against NumPy before anything is timed.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import timeit
 from typing import Any, Callable
 
 import numpy as np
+
+from .sections import replace_section
 
 BEGIN, END = "<!-- benchmarks.ops: begin -->", "<!-- benchmarks.ops: end -->"
 K = 8  # independent applications per program (the marginal per-op cost is measured between 1 and K)
@@ -124,16 +124,7 @@ def section(text: str, rounds: int, command: str) -> str:
 
 
 def write(path: str, body: str) -> None:
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + body + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        new = old.rstrip("\n") + ("\n\n" if old else "") + body
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(os.path.abspath(path)),
-                                     delete=False) as f:
-        f.write(new)
-    os.replace(f.name, path)
+    replace_section(path, body, BEGIN, END)
 
 
 def main(argv: list[str] | None = None) -> int:
