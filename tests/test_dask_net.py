@@ -74,6 +74,34 @@ def test_value_and_grad_equals_numpy_in_one_computation_with_each_chunk_generate
     assert runs.tasks["standard_normal"] == N // CHUNK
 
 
+
+def test_value_and_grad_streams_over_the_batch_chunks(net):
+    """One batch chunk of x is alive at a time: dask's order finishes a chunk's forward and backward
+    before it makes the next (a task every chunk's backward shared, such as a dask `arange` in the
+    one-hot of the labels, made it run every chunk's forward first and hold all of x in memory)."""
+    def make(block_id=None):
+        return np.random.default_rng([1, block_id[0]]).standard_normal((CHUNK, 784))
+
+    x = da.map_blocks(make, dtype=float, chunks=((CHUNK,) * (N // CHUNK), (784,)), meta=np.empty((0, 0)))
+    feeds = {**net["lazy_feeds"], "x": x}
+    step = rg.compile(net["loss"], wrt=net["wrt"], backend="dask")
+    order = []
+
+    class Order(Callback):
+        def _pretask(self, key, dsk, state):
+            order.append(key)
+
+    with dask.config.set(scheduler="sync"), Order():
+        step.value_and_grad(**feeds)
+    made = [k[1] for k in order if isinstance(k, tuple) and str(k[0]).startswith("make")]
+    assert sorted(made) == list(range(N // CHUNK))
+    # between making chunk i and the next chunk, chunk i's backward (a matmul reading it) has run
+    positions = [i for i, k in enumerate(order) if isinstance(k, tuple) and str(k[0]).startswith("make")]
+    for here, nxt in zip(positions, positions[1:]):
+        between = {str(k[0]).rsplit("-", 1)[0] for k in order[here:nxt] if isinstance(k, tuple)}
+        assert "where" in between, f"chunk {order[here][1]}'s backward did not run before the next chunk was made"
+
+
 def test_function_forward_backward_and_numpy_feeds(net):
     step = rg.compile(net["loss"], wrt=net["wrt"], backend="dask")
     for feeds in (net["lazy_feeds"], net["numpy_feeds"]):

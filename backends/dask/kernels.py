@@ -98,7 +98,7 @@ def onehot(labels: Any, ref: Any) -> Any:
     """One-hot rows of ``ref``'s dtype, chunked as the labels are along the batch."""
     _check_label_shape(labels, np.shape(ref))
     classes = np.shape(ref)[-1]
-    return (_check_labels(labels, classes)[..., None] == da.arange(classes)).astype(ref.dtype)
+    return (_check_labels(labels, classes)[..., None] == np.arange(classes)).astype(ref.dtype)
 
 
 def getitem_grad(g: Any, x: Any, index: tuple) -> Any:
