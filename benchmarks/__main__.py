@@ -136,9 +136,10 @@ def _median(results: dict, case: tuple, impl: str, key: str):
     return None if m is None else m[0]
 
 
-def targets(results: dict) -> str:
+def targets(results: dict, values: list | None = None) -> str:
     """The issue's targets, each on its headline row (static: forward() + backward(); dynamic: the
-    DeZero-style loop), with the figure measured in this run (or why it is missing)."""
+    DeZero-style loop), with the figure measured in this run (or why it is missing). ``values``, when
+    given, collects ``(name, value, goal, fmt)`` per target (benchmarks/spread.py compares runs with it)."""
     rows = []
 
     def ratio(case, impl, base_impl="numpy", key="per_call_s"):
@@ -149,6 +150,8 @@ def targets(results: dict) -> str:
         got = "not measured" if value is None else fmt.format(value)
         ok = "" if value is None else ("met" if value <= target else "not met")
         rows.append(f"| {name} | {got} | ≤ {fmt.format(target)} | {ok} |")
+        if values is not None:
+            values.append((name, value, target, fmt))
 
     w1, w2, w2h = ("W1", 0), ("W2", 100), ("W2-onehot", 100)
     w3 = ("W3", (16, 1024, 256))
