@@ -19,15 +19,22 @@ import time
 
 import numpy as np
 
+from .nets import w5_tight_minimum
 from .phases import PHASES
 
-IMPL_ORDER = ["numpy", "numpy-scalars", "revgraph", "revgraph-vg", "revgraph-dynamic", "autograd", "jax", "torch"]
+W6_FULL = (30, 32, 100, 10)
 
-# (workload, size). Sizes: W2 batch; W3 (layers, width, batch); W4 layers; W4-chain ops.
-ONLY_FOR = {"numpy-scalars": {"W1"}}  # implementations that exist for some workloads only
+IMPL_ORDER = ["numpy", "numpy-scalars", "revgraph", "revgraph-vg", "revgraph-dynamic", "autograd", "jax", "torch",
+              "dezero"]
+
+# (workload, size). Sizes: W2 batch; W3 (layers, width, batch); W4 layers; W4-chain ops; W5 batch;
+# W6 (time steps, batch, hidden, inputs).
+ONLY_FOR = {"numpy-scalars": {"W1"},  # implementations that exist for some workloads only
+            "dezero": {"W5", "W6"}}   # DeZero: the nets of its own book (W5's peer in the issue)
 FULL = [("W1", 0), ("W2", 100), ("W2-onehot", 100), ("W3", (16, 1024, 256)), ("W4", 1_000), ("W4", 10_000),
-        ("W4", 100_000), ("W4-chain", 100_000)]
-SMOKE = [("W1", 0), ("W2", 10), ("W2-onehot", 10), ("W3", (2, 32, 4)), ("W4", 100), ("W4-chain", 100)]
+        ("W4", 100_000), ("W4-chain", 100_000), ("W5", 100), ("W6", W6_FULL)]
+SMOKE = [("W1", 0), ("W2", 10), ("W2-onehot", 10), ("W3", (2, 32, 4)), ("W4", 100), ("W4-chain", 100), ("W5", 4),
+         ("W6", (3, 4, 8, 2))]
 # Rows left out of the full run to keep it under 15 minutes: on big W4 graphs value_and_grad is forward +
 # backward (the fused program is for graphs up to 5 000 nodes), and the old chain is context only.
 LEFT_OUT = {("revgraph-vg", "W4", 10_000), ("revgraph-vg", "W4", 100_000),
@@ -76,7 +83,7 @@ def run(cases: list, impls: list[str], rounds: int, smoke: bool, timeout: float)
                 if (impl, w, size) in TOO_SLOW and not smoke:
                     prev.append({"skipped": TOO_SLOW[(impl, w, size)]})
                     continue
-                job = {"workload": w, "impl": impl, "size": size, "memory": w == "W3",
+                job = {"workload": w, "impl": impl, "size": size, "memory": w in ("W3", "W5"),
                        "phases": impl == "revgraph" and w == "W4",
                        "batches": 1 if smoke else 5, "batch_s": 0.01 if smoke else 0.2}
                 if w.startswith("W4") and size >= 10_000 and not smoke:
@@ -105,7 +112,7 @@ def table(results: dict, impls: list[str]) -> str:
     for (w, size), by_impl in results.items():
         out.append(f"\n### {w}, size {size}\n")
         out.append("| implementation | per call: median (min-max) | × hand-written NumPy | build + first call | "
-                   "peak above params+inputs (W3) |")
+                   "peak above params+inputs (W3, W5) |")
         out.append("|---|---|---|---|---|")
         base = summarise(by_impl.get("numpy", []), "per_call_s")
         for impl in impls:
@@ -123,9 +130,9 @@ def table(results: dict, impls: list[str]) -> str:
             b = summarise(samples, "build_s")
             m = summarise(samples, "peak_above_bytes")
             mem = f"{m[0] / 2**20:.1f} MiB" if m else ""
-            if m and w == "W3":
-                tight = tight_minimum(size)
-                mem += f" ({m[0] / tight:.2f}× the tight {tight / 2**20:.0f} MiB)"
+            if m and w in ("W3", "W5"):
+                tight = tight_minimum(size) if w == "W3" else w5_tight_minimum(size)
+                mem += f" ({m[0] / tight:.2f}× the tight {tight / 2**20:.1f} MiB)"
             out.append(f"| {impl} | {fmt_time(t[0])} ({fmt_time(t[1])}-{fmt_time(t[2])}) | {ratio} | "
                        f"{fmt_time(b[0]) if b else ''} | {mem} |")
     return "\n".join(out) + "\n"
@@ -175,6 +182,13 @@ def targets(results: dict, values: list | None = None) -> str:
     if b1 and b2:
         import math
         row("W4 build-time exponent k (time ∝ N^k, 10^4 → 10^5)", math.log10(b2 / b1), 1.1, fmt="{:.2f}")
+    w5, w6 = ("W5", 100), ("W6", W6_FULL)
+    row("W5 static (SimpleConvNet step), forward() + backward(), × the book's layers in NumPy", ratio(w5, "revgraph"),
+        0.70)
+    row("W5 static, forward() + backward(), × DeZero", ratio(w5, "revgraph", "dezero"), 1.0)
+    peak = _median(results, w5, "revgraph", "peak_above_bytes")
+    row("W5 static peak memory, × the tight minimum", None if peak is None else peak / w5_tight_minimum(w5[1]), 1.10)
+    row("W6 static (LSTM step, 30 steps), forward() + backward(), × hand-written NumPy", ratio(w6, "revgraph"), 1.0)
     head = ["\n## Targets (from the issue), this run\n", "| target | measured (median over rounds) | goal | |",
             "|---|---|---|---|"]
     return "\n".join(head + rows) + "\n"
@@ -289,6 +303,22 @@ one, nothing computed that the gradients do not need).
   9·10^5 nodes at N = 10^5). Build + grad + compile + first call (for hand-written NumPy and the eager peers: the
   first call), and the steady per-call time. **W4-chain** — the earlier W4, kept for context: a chain of N single
   elementwise ops (sin, ×0.99, +0.01, tanh, repeated) on 8 numbers.
+- **W5** — one training step of the book's SimpleConvNet (ch. 7): conv 30 filters 5×5 (pad 0, stride 1) → ReLU →
+  max pool 2×2 → Affine 100 → ReLU → Affine 10 → softmax with loss, on (100, 1, 28, 28) float64 random images with
+  integer labels (seed 0, weights 0.01·N(0, 1) as the book): loss and the six parameter gradients. Hand-written
+  NumPy is the book's own layers (Convolution, Relu, Pooling, Affine, SoftmaxWithLoss on im2col/col2im,
+  benchmarks/nets.py), written tight: im2col fills its matrix one kernel offset at a time straight into the
+  layout the product needs, ReLU in place, and no input gradient for the first layer (the book computes it and
+  throws it away). Peak memory as W3's; the tight minimum is every parameter gradient plus the largest set that
+  must be alive at once, pooling's input (N × 30 × 24 × 24, the ReLU'd convolution) with its output (N × 30 × 12 ×
+  12) — the convolution output's gradient, from which the filter gradient is taken, is the same size (19.8 MiB
+  at N = 100). DeZero is its PyPI release 0.0.13 (`np.int` restored for it, `@` mapped to its `F.matmul`).
+- **W6** — one LSTM training step with truncated BPTT: 30 time steps from a fed state (h0, c0) (no gradient into
+  it), batch 32, hidden 100, input size 10, fused gate weights Wx (10, 400), Wh (100, 400), b (400) (gates f, i,
+  o sigmoid, u tanh; c = f·c + i·u, h = o·tanh(c)), a linear read-out of the last h, loss the mean squared error
+  against a target (float64): loss and the five parameter gradients. Hand-written NumPy is the usual hand-written
+  LSTM: each step's gates cached in one (32, 400) array (activations in place), the backward step by step with
+  the gate gradients written into one (32, 400) array and the weight gradients accumulated in place per step.
 
 Every implementation differentiates with respect to the parameters only (W2, W3: not the data `x`, `t`), as
 hand-written code does: revgraph static through `wrt=`, revgraph dynamic by wrapping only the parameters in

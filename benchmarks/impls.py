@@ -91,8 +91,10 @@ def make_autograd(workload, size, data):
             return -anp.sum(logp[np.arange(a.shape[0]), t]) / a.shape[0]
         return -anp.sum(t * logp) / a.shape[0]
 
+    if workload == "W5":
+        raise Unavailable("autograd has no convolution or pooling")
     ns = types.SimpleNamespace(relu=lambda z: anp.maximum(z, 0), tanh=anp.tanh, sin=anp.sin, sum=anp.sum,
-                               softmax_cross_entropy=sce)
+                               softmax_cross_entropy=sce, sigmoid=lambda z: 1 / (1 + anp.exp(-z)))
     params = PARAMS[workload](data)
     rest = {k: a for k, a in data.items() if k not in params}
     f = autograd.value_and_grad(lambda ps: model(workload, size, ns, {**rest, **dict(zip(params, ps))}))
@@ -115,7 +117,15 @@ def make_jax(workload, size, data):
             return -jnp.sum(jnp.take_along_axis(logp, t[:, None], axis=1)) / a.shape[0]
         return -jnp.sum(t * logp) / a.shape[0]
 
-    ns = types.SimpleNamespace(relu=jax.nn.relu, tanh=jnp.tanh, sin=jnp.sin, sum=jnp.sum, softmax_cross_entropy=sce)
+    def conv2d(x, W, b):
+        y = jax.lax.conv_general_dilated(x, W, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        return y + b[None, :, None, None]
+
+    def max_pool2d(x, k):
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, k, k), (1, 1, k, k), "VALID")
+
+    ns = types.SimpleNamespace(relu=jax.nn.relu, tanh=jnp.tanh, sin=jnp.sin, sum=jnp.sum, softmax_cross_entropy=sce,
+                               sigmoid=jax.nn.sigmoid, conv2d=conv2d, max_pool2d=max_pool2d, reshape=jnp.reshape)
     params = PARAMS[workload](data)
     f = jax.jit(jax.value_and_grad(lambda ps, rest: model(workload, size, ns, {**rest, **dict(zip(params, ps))})))
     args = [jnp.asarray(data[k]) for k in params]
@@ -141,7 +151,9 @@ def make_torch(workload, size, data):
             return torch.nn.functional.cross_entropy(a, t)
         return -(t * torch.log_softmax(a, dim=1)).sum() / a.shape[0]
 
-    ns = types.SimpleNamespace(relu=torch.relu, tanh=torch.tanh, sin=torch.sin, sum=torch.sum, softmax_cross_entropy=sce)
+    F = torch.nn.functional
+    ns = types.SimpleNamespace(relu=torch.relu, tanh=torch.tanh, sin=torch.sin, sum=torch.sum, softmax_cross_entropy=sce,
+                               sigmoid=torch.sigmoid, conv2d=F.conv2d, max_pool2d=F.max_pool2d, reshape=torch.reshape)
     params = PARAMS[workload](data)
     tensors = {k: torch.from_numpy(np.asarray(a)) for k, a in data.items()}
 
@@ -150,6 +162,46 @@ def make_torch(workload, size, data):
         loss = model(workload, size, ns, v)
         grads = torch.autograd.grad(loss, [v[k] for k in params])
         return loss.detach(), list(grads)
+
+    return step
+
+
+def make_dezero(workload, size, data):
+    """DeZero (the book's volume 3 framework, from PyPI): its Variables, functions and im2col convolution. Its
+    last release (0.0.13) still names ``np.int`` at import, which NumPy 2 removed: the alias is restored for it."""
+    if not hasattr(np, "int"):
+        np.int = int  # dezero/transforms.py: `def __init__(self, dtype=np.int)`
+    try:
+        import dezero
+        import dezero.functions as F
+    except ImportError:
+        raise Unavailable("dezero is not installed") from None
+
+    if not hasattr(dezero.Variable, "__matmul__"):  # DeZero spells it F.matmul; the shared model writes `@`
+        dezero.Variable.__matmul__ = lambda a, b: F.matmul(a, b)
+        dezero.Variable.__rmatmul__ = lambda a, b: F.matmul(b, a)
+
+    def sce(a, t):
+        if t.ndim != 1:
+            raise Unavailable("integer labels only")
+        return F.softmax_cross_entropy(a, t)
+
+    def conv2d(x, W, b):
+        return F.conv2d(x, W, b, stride=1, pad=0)
+
+    ns = types.SimpleNamespace(relu=F.relu, tanh=F.tanh, sin=F.sin, sum=F.sum, softmax_cross_entropy=sce,
+                               sigmoid=F.sigmoid, conv2d=conv2d, max_pool2d=lambda x, k: F.pooling(x, k, k),
+                               reshape=F.reshape)
+    params = PARAMS[workload](data)
+    v = {k: (dezero.Variable(np.array(a)) if k in params else a) for k, a in data.items()}
+    variables = [v[k] for k in params]
+
+    def step():
+        for p in variables:
+            p.cleargrad()
+        loss = model(workload, size, ns, v)
+        loss.backward()
+        return loss.data, [p.grad.data for p in variables]
 
     return step
 
@@ -163,7 +215,8 @@ IMPLS: dict[str, Callable] = {
     "autograd": make_autograd,
     "jax": make_jax,
     "torch": make_torch,
+    "dezero": make_dezero,
 }
 
 IMPORTS = {"revgraph": "revgraph", "revgraph-vg": "revgraph", "revgraph-dynamic": "revgraph", "autograd": "autograd", "jax": "jax",
-           "torch": "torch"}
+           "torch": "torch", "dezero": "numpy"}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .nets import W5_PARAMS, W6_PARAMS, numpy_w5, numpy_w6, w5_data, w5_model, w6_data, w6_model
+
 # ---------------------------------------------------------------------------------------------
 # data
 
@@ -65,7 +67,7 @@ def chain_data(n: int) -> dict:
 
 
 DATA = {"W1": w1_data, "W2": w2_data, "W2-onehot": w2_onehot_data, "W3": w3_data, "W4": w4_data,
-        "W4-chain": chain_data}
+        "W4-chain": chain_data, "W5": w5_data, "W6": w6_data}
 PARAMS = {  # what the gradients are taken with respect to
     "W1": lambda d: ["apple", "apple_num", "orange", "orange_num", "tax"],
     "W2": lambda d: ["W1", "b1", "W2", "b2"],
@@ -73,6 +75,8 @@ PARAMS = {  # what the gradients are taken with respect to
     "W3": lambda d: [k for k in d if k != "x"],
     "W4": lambda d: ["x"],
     "W4-chain": lambda d: ["x"],
+    "W5": lambda d: list(W5_PARAMS),
+    "W6": lambda d: list(W6_PARAMS),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +222,8 @@ def numpy_chain(d: dict, n: int):
 def numpy_impl(workload: str, size, d: dict):
     if workload in ("W4", "W4-chain"):
         return (numpy_w4 if workload == "W4" else numpy_chain)(d, size)
-    return {"W1": numpy_w1, "W2": numpy_w2, "W2-onehot": numpy_w2_onehot, "W3": numpy_w3}[workload](d)
+    return {"W1": numpy_w1, "W2": numpy_w2, "W2-onehot": numpy_w2_onehot, "W3": numpy_w3, "W5": numpy_w5,
+            "W6": numpy_w6}[workload](d)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +231,12 @@ def numpy_impl(workload: str, size, d: dict):
 
 
 def model(workload: str, size, ns, v: dict):
-    """The loss of ``workload`` written with ``ns`` (an object with tanh, sin, relu, exp, log, max, sum)."""
+    """The loss of ``workload`` written with ``ns`` (an object with tanh, sin, relu, exp, log, max, sum; for W5
+    and W6 also conv2d, max_pool2d, reshape, sigmoid)."""
+    if workload == "W5":
+        return w5_model(ns, v)
+    if workload == "W6":
+        return w6_model(ns, v, size[0])
     if workload == "W1":
         return (v["apple"] * v["apple_num"] + v["orange"] * v["orange_num"]) * v["tax"]
     if workload in ("W2", "W2-onehot"):  # softmax_cross_entropy tells integer labels from one-hot by shape

@@ -1,8 +1,11 @@
 """NumPy kernels of ir/ops/conv.py (convolution, pooling, im2col/col2im, batch norm), merged into kernels.py's table.
 
-Windows are strided views (``sliding_window_view``), so im2col copies each image element once per window it
-falls in and pooling copies nothing; the products are one matrix multiplication (BLAS). Helpers read the
-array namespace from kernels.py at call time, like the other kernel modules.
+Memory traffic, not arithmetic, is what these cost (benchmarks W5), so: the convolution and its filter gradient
+work on the NCHW layout image by image, from column blocks a few images at a time that stay in cache (one GEMM
+per image, no transposed copy of the output or of its gradient); pooling walks the window's KH*KW offsets as
+strided slices of the output's shape (a running max/sum, and the gradient written back through the same
+slices: no window copies, no index arrays); im2col is a strided view (``sliding_window_view``) copied once.
+Helpers read the array namespace from kernels.py at call time, like the other kernel modules.
 """
 
 from __future__ import annotations
@@ -57,22 +60,57 @@ def col2im_like(cols, x, kernel_size, stride, pad):
     return col2im(cols, x.shape, kernel_size, stride, pad)
 
 
+# The convolution works image by image on the NCHW layout itself: one image's columns are a (C*KH*KW, OH*OW)
+# matrix, built a few images at a time (a block that stays in cache), so the filters (OC, C*KH*KW) times the
+# columns is already NCHW (no transposed copy of the output), and the filter gradient sums, image by image,
+# the output gradient (OC, OH*OW) times the columns' transpose (one small GEMM each, nothing transposed).
+_BLOCK = 1 << 17  # elements of the column block (1 MiB in float64)
+
+
+def _out_hw(shape, kernel_size, stride, pad):
+    return tuple((shape[2 + a] + 2 * pad[a] - kernel_size[a]) // stride[a] + 1 for a in (0, 1))
+
+
+def _column_blocks(xpad, kernel_size, stride, out_hw):
+    """``(start, cols)`` for blocks of images: cols (n, C*KH*KW, OH*OW), filled one kernel offset at a time."""
+    xp = _xp()
+    n, c = xpad.shape[:2]
+    (kh, kw), (sh, sw), (oh, ow) = kernel_size, stride, out_hw
+    step = max(1, _BLOCK // (c * kh * kw * oh * ow))
+    buf = xp.empty((min(step, n), c, kh, kw, oh, ow), dtype=xpad.dtype)
+    for start in range(0, n, step):
+        block = xpad[start:start + step]
+        cols = buf[:block.shape[0]]
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, :, i, j] = block[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw]
+        yield start, cols.reshape(block.shape[0], c * kh * kw, oh * ow)
+
+
 def conv2d(x, W, b=None, stride=(1, 1), pad=(0, 0)):
     xp = _xp()
     oc = W.shape[0]
     n = x.shape[0]
-    w = _windows(x, W.shape[2:], stride, pad)
-    oh, ow = w.shape[2:4]
-    y = xp.tensordot(w, W, axes=((1, 4, 5), (1, 2, 3)))          # (N, OH, OW, OC)
+    oh, ow = _out_hw(x.shape, W.shape[2:], stride, pad)
+    y = xp.empty((n, oc, oh * ow), dtype=xp.result_type(x, W, *(() if b is None else (b,))))
+    Wm = W.reshape(oc, -1)
+    for start, cols in _column_blocks(_padded(x, pad), W.shape[2:], stride, (oh, ow)):
+        xp.matmul(Wm, cols, out=y[start:start + cols.shape[0]])
     if b is not None:
-        y += b
-    return xp.ascontiguousarray(y.transpose(0, 3, 1, 2)).reshape(n, oc, oh, ow)
+        y += b[:, None]
+    return y.reshape(n, oc, oh, ow)
 
 
 def conv2d_grad_w(x, gy, kernel_size, stride, pad):
     xp = _xp()
-    w = _windows(x, kernel_size, stride, pad)                   # (N, C, OH, OW, KH, KW)
-    return xp.tensordot(gy, w, axes=((0, 2, 3), (0, 2, 3)))      # (OC, C, KH, KW)
+    n, oc = gy.shape[:2]
+    c = x.shape[1]
+    g = gy.reshape(n, oc, -1)
+    dW = xp.zeros((oc, c * kernel_size[0] * kernel_size[1]), dtype=xp.result_type(x, gy))
+    for start, cols in _column_blocks(_padded(x, pad), kernel_size, stride, gy.shape[2:]):
+        for k in range(cols.shape[0]):
+            dW += g[start + k] @ cols[k].T
+    return dW.reshape((oc, c) + tuple(kernel_size))
 
 
 def conv_transpose2d(x, W, b=None, stride=(1, 1), pad=(0, 0), outsize=None):
@@ -88,47 +126,100 @@ def conv_transpose2d(x, W, b=None, stride=(1, 1), pad=(0, 0), outsize=None):
     return y
 
 
-def _argmax_places(x, kernel_size, stride, pad):
-    """For each window, the (row, column) of its first maximum in the padded image."""
-    w = _windows(x, kernel_size, stride, pad, value=-np.inf)
-    n, c, oh, ow, kh, kw = w.shape
-    flat = w.reshape(n, c, oh, ow, kh * kw).argmax(axis=-1)
-    rows = flat // kw + (np.arange(oh) * stride[0])[:, None]
-    cols = flat % kw + (np.arange(ow) * stride[1])[None, :]
-    return rows, cols
+# Pooling reads each window's places as kernel_size strided slices of the padded images (one per offset
+# (i, j), each of the output's shape): max and mean are a running maximum/sum over them, and the gradient is
+# written back through the same slices -- no window copies, no index arrays.
+def _offset_slices(kernel_size, stride, out_hw):
+    """Row-major (i, j) offsets of a window as index tuples into the padded image: [:, :, i::sh, j::sw] cut to out."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel_size, stride, out_hw
+    return [(slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+            for i in range(kh) for j in range(kw)]
+
+
+def _pool_max(xpad, places):
+    xp = _xp()
+    m = xp.array(xpad[places[0]])
+    for place in places[1:]:
+        xp.maximum(m, xpad[place], out=m)
+    return m
+
+
+def _first_max_hits(x, kernel_size, stride, pad):
+    """(padded shape, [(place, hit)]): for each window offset, where it holds its window's first maximum
+    (row-major; a later equal value does not count again). Boolean masks, one per offset, of the output's shape."""
+    xpad = _padded(x, pad, value=-np.inf)
+    places = _offset_slices(kernel_size, stride, _out_hw(x.shape, kernel_size, stride, pad))
+    m = _pool_max(xpad, places)
+    hits, found = [], None
+    for k, place in enumerate(places):
+        at_max = xpad[place] == m
+        if found is None:
+            hits.append((place, at_max))
+            found = at_max.copy() if len(places) > 1 else None
+            continue
+        hits.append((place, at_max > found))  # at the maximum and not found before
+        if k + 1 < len(places):
+            found |= at_max
+    return xpad.shape, hits
 
 
 def max_pool2d(x, kernel_size, stride, pad):
-    return _windows(x, kernel_size, stride, pad, value=-np.inf).max(axis=(4, 5))
+    return _pool_max(_padded(x, pad, value=-np.inf), _offset_slices(kernel_size, stride, _out_hw(x.shape, kernel_size,
+                                                                                                  stride, pad)))
+
+
+def _cropped(gpad, shape, pad):
+    xp = _xp()
+    if pad == (0, 0):
+        return gpad
+    return xp.ascontiguousarray(gpad[:, :, pad[0]:pad[0] + shape[2], pad[1]:pad[1] + shape[3]])
 
 
 def max_pool2d_grad(gy, x, kernel_size, stride, pad):
     xp = _xp()
-    n, c, h, w = x.shape
-    hp, wp = h + 2 * pad[0], w + 2 * pad[1]
-    rows, cols = _argmax_places(x, kernel_size, stride, pad)
-    planes = (np.arange(n * c).reshape(n, c, 1, 1) * hp + rows) * wp + cols
-    g = xp.bincount(planes.ravel(), weights=gy.ravel(), minlength=n * c * hp * wp).astype(gy.dtype, copy=False)
-    return xp.ascontiguousarray(g.reshape(n, c, hp, wp)[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w])
+    padded, hits = _first_max_hits(x, kernel_size, stride, pad)
+    g = xp.zeros(padded, dtype=xp.result_type(gy, x))
+    overlapping = stride[0] < kernel_size[0] or stride[1] < kernel_size[1]
+    for place, hit in hits:
+        if overlapping:  # a place can be the maximum of several windows: add
+            g[place] += gy * hit
+        else:  # each place belongs to one window at most: write
+            xp.multiply(gy, hit, out=g[place])
+    return _cropped(g, x.shape, pad)
 
 
 def max_pool2d_gather(gg, x, kernel_size, stride, pad):
-    rows, cols = _argmax_places(x, kernel_size, stride, pad)
+    xp = _xp()
+    _, hits = _first_max_hits(x, kernel_size, stride, pad)
     g = _padded(gg, pad)
-    n, c = x.shape[:2]
-    return g[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols]
+    out = None
+    for place, hit in hits:
+        if out is None:
+            out = xp.multiply(g[place], hit, dtype=xp.result_type(gg, x))
+        else:
+            out += g[place] * hit
+    return out
 
 
 def avg_pool2d(x, kernel_size, stride, pad):
-    return _windows(x, kernel_size, stride, pad).mean(axis=(4, 5))
+    xp = _xp()
+    xpad = _padded(x, pad)
+    places = _offset_slices(kernel_size, stride, _out_hw(x.shape, kernel_size, stride, pad))
+    s = xp.array(xpad[places[0]], dtype=xp.result_type(x, 1.0))
+    for place in places[1:]:
+        s += xpad[place]
+    s /= len(places)
+    return s
 
 
 def avg_pool2d_grad(gy, x, kernel_size, stride, pad):
     xp = _xp()
-    kh, kw = kernel_size
-    n, c, oh, ow = gy.shape
-    spread = xp.broadcast_to((gy / (kh * kw)).transpose(0, 2, 3, 1)[..., None, None], (n, oh, ow, c, kh, kw))
-    return col2im(spread.reshape(n * oh * ow, c * kh * kw), x.shape, kernel_size, stride, pad)
+    n, c, h, w = x.shape
+    g = xp.zeros((n, c, h + 2 * pad[0], w + 2 * pad[1]), dtype=xp.result_type(gy, x))
+    share = gy / (kernel_size[0] * kernel_size[1])
+    for place in _offset_slices(kernel_size, stride, gy.shape[2:]):
+        g[place] += share
+    return _cropped(g, x.shape, pad)
 
 
 def batch_norm(x, gamma, beta, eps):

@@ -86,7 +86,7 @@ _op("sin", 1, R.to_float, (lambda g, out, x: g * cos(x),), **FRESH)
 _op("cos", 1, R.to_float, (lambda g, out, x: -g * sin(x),), **FRESH)
 _op("tanh", 1, R.to_float, (lambda g, out, x: tanh_grad(g, out),), **FRESH)       # g * (1 - out²), one op
 _op("sigmoid", 1, R.to_float, (lambda g, out, x: sigmoid_grad(g, out),), **FRESH)  # g * out * (1 - out), one op
-_op("relu", 1, R.same, (lambda g, out, x: where(x > 0, g, 0),), **CHEAP,
+_op("relu", 1, R.same, (lambda g, out, x: where(out > 0, g, 0),), **CHEAP,  # out > 0 iff x > 0: keeps y, not x
     grad_note="1 where x > 0, else 0 (0 at x = 0)")           # relu'(0) = 0
 
 # -- selection: ties share the gradient equally ------------------------------------------------
