@@ -76,7 +76,7 @@ def _column_blocks(xpad, kernel_size, stride, out_hw):
     xp = _xp()
     n, c = xpad.shape[:2]
     (kh, kw), (sh, sw), (oh, ow) = kernel_size, stride, out_hw
-    step = max(1, _BLOCK // (c * kh * kw * oh * ow))
+    step = max(1, _BLOCK // max(1, c * kh * kw * oh * ow))  # (zero-size filters: one block)
     buf = xp.empty((min(step, n), c, kh, kw, oh, ow), dtype=xpad.dtype)
     for start in range(0, n, step):
         block = xpad[start:start + step]
@@ -93,7 +93,7 @@ def conv2d(x, W, b=None, stride=(1, 1), pad=(0, 0)):
     n = x.shape[0]
     oh, ow = _out_hw(x.shape, W.shape[2:], stride, pad)
     y = xp.empty((n, oc, oh * ow), dtype=xp.result_type(x, W, *(() if b is None else (b,))))
-    Wm = W.reshape(oc, -1)
+    Wm = W.reshape(oc, W.shape[1] * W.shape[2] * W.shape[3])
     for start, cols in _column_blocks(_padded(x, pad), W.shape[2:], stride, (oh, ow)):
         xp.matmul(Wm, cols, out=y[start:start + cols.shape[0]])
     if b is not None:
@@ -105,7 +105,7 @@ def conv2d_grad_w(x, gy, kernel_size, stride, pad):
     xp = _xp()
     n, oc = gy.shape[:2]
     c = x.shape[1]
-    g = gy.reshape(n, oc, -1)
+    g = gy.reshape(n, oc, gy.shape[2] * gy.shape[3])
     dW = xp.zeros((oc, c * kernel_size[0] * kernel_size[1]), dtype=xp.result_type(x, gy))
     for start, cols in _column_blocks(_padded(x, pad), kernel_size, stride, gy.shape[2:]):
         for k in range(cols.shape[0]):
