@@ -190,7 +190,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"revgraph compare: {path} has no {missing}; its functions: {', '.join(names) or 'none'} "
               "(name the function with FILE.py:FUNCTION)", file=sys.stderr)
         return 2
-    report = compare(fn, wrt=ns.get("WRT"), repeat=args.repeat, **feeds())
+    report = compare(fn, feeds(), wrt=ns.get("WRT"), repeat=args.repeat)
     report.name = f"{Path(path).name}:{func}"
     print(report)
     if args.markdown:

@@ -15,7 +15,7 @@ import math
 import time
 import tracemalloc
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -122,23 +122,30 @@ class ComparisonReport:
         return "\n".join(lines + [""] + [f"- {s}" for s in self._summary()]) + "\n"
 
 
-def compare(fn: Callable[..., Any], /, wrt: Union[None, str, Sequence[str]] = None, repeat: int = 20,
-            **feeds: Any) -> ComparisonReport:
-    """Run ``fn`` statically and dynamically on ``feeds``; check they agree and time both.
+def compare(fn: Callable[..., Any], feeds: Optional[Mapping[str, Any]] = None, /, *,
+            wrt: Union[None, str, Sequence[str]] = None, repeat: int = 20, **more_feeds: Any) -> ComparisonReport:
+    """Run ``fn`` statically and dynamically on its feeds; check they agree and time both.
 
-    ``fn`` takes its inputs by parameter name and returns a scalar loss. ``wrt`` names the
-    parameters to differentiate (default: every float feed).
+    ``fn`` takes its inputs by parameter name and returns a scalar loss. Feeds are keywords, or a
+    mapping given after ``fn`` (or both): the keywords ``wrt=`` and ``repeat=`` are always compare's
+    options, so a parameter named ``wrt`` or ``repeat`` is fed through the mapping. ``wrt`` names the
+    parameters to differentiate (default: every float feed); ``repeat`` is the number of timed samples.
 
     >>> def model(x, W): return rg.sum(rg.relu(x @ W))
     >>> report = rg.compare(model, x=np.ones((2, 3)), W=np.ones((3, 4)))
     >>> report.agree, report.speedup > 0
     (True, True)
     >>> print(report)                               # a table
+    >>> def scaled(x, repeat): return rg.sum(x * repeat)
+    >>> rg.compare(scaled, {"x": np.ones(2), "repeat": np.full(2, 3.0)}, wrt="repeat", repeat=5).agree
+    True
     """
-    if not isinstance(repeat, int) or repeat < 1:
-        raise GraphError(f"rg.compare: repeat must be a positive int, got {repeat!r}")
-    feeds = {k: np.asarray(v) for k, v in feeds.items()}
     name = getattr(fn, "__name__", "fn")
+    feeds = _feeds(feeds, more_feeds, name)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise GraphError(f"rg.compare({name}): repeat must be a positive int (the number of timed samples), "
+                         f"got {repeat!r}; an input named 'repeat' is fed through the feeds mapping: "
+                         f"rg.compare({name}, {{'repeat': ...}})")
     start = time.perf_counter()
     graph = trace(fn, **feeds)
     trace_seconds = time.perf_counter() - start
@@ -190,6 +197,19 @@ def write_markdown(report: ComparisonReport, path: Any) -> None:
 
 
 # -- inputs -----------------------------------------------------------------------------------------------
+def _feeds(feeds: Any, more_feeds: dict, name: str) -> dict:
+    """The feeds mapping and the keyword feeds as one dict of arrays (a name given both ways is an error)."""
+    if feeds is None:
+        feeds = {}
+    if not isinstance(feeds, Mapping):
+        raise GraphError(f"rg.compare({name}): the argument after the function is a mapping of feeds "
+                         f"(input name -> value), got {type(feeds).__name__}")
+    twice = sorted(set(feeds) & set(more_feeds))
+    if twice:
+        raise GraphError(f"rg.compare({name}): {twice} fed twice, in the feeds mapping and as keywords; give each once")
+    return {k: np.asarray(v) for k, v in {**feeds, **more_feeds}.items()}
+
+
 def _loss_of(graph: Any, name: str) -> Any:
     from .ir.tensor import Tensor
 

@@ -104,3 +104,30 @@ def test_float32_models_compare_with_a_float32_tolerance():
     feeds = {k: (v.astype(np.float32) if v.dtype.kind == "f" else v) for k, v in mlp_feeds().items()}
     report = rg.compare(mlp, wrt=["W1", "W2"], repeat=1, **feeds)
     assert report.agree and report.rtol == 1e-4
+
+
+# -- inputs named like compare's own options (issue 11, item 12's leftover) --------------------------------
+def test_inputs_named_like_the_options_are_fed_through_the_feeds_mapping():
+    def model(wrt, repeat, feeds, fn, more_feeds):
+        return rg.sum(rg.tanh(wrt * repeat) + feeds * fn * more_feeds)
+
+    feeds = {"wrt": np.array([0.1, 0.2]), "repeat": np.array([0.5, 2.0]), "feeds": np.ones(2), "fn": np.full(2, 3.0),
+             "more_feeds": np.full(2, 0.5)}
+    report = rg.compare(model, feeds, wrt=["wrt", "repeat"], repeat=2)
+    assert report.agree and report.wrt == ["wrt", "repeat"] and report.static.samples == 2
+    _, (dwrt, drepeat) = report.step.value_and_grad(**feeds)
+    np.testing.assert_allclose(dwrt, feeds["repeat"] * (1 - np.tanh(feeds["wrt"] * feeds["repeat"]) ** 2))
+    # the mapping and keywords together; options stay keywords
+    split = {k: v for k, v in feeds.items() if k in ("wrt", "repeat")}
+    report = rg.compare(model, split, wrt="fn", repeat=1, feeds=feeds["feeds"], fn=feeds["fn"],
+                        more_feeds=feeds["more_feeds"])
+    assert report.agree and report.wrt == ["fn"]
+
+
+def test_the_feeds_mapping_mistakes_are_graph_errors():
+    with pytest.raises(rg.GraphError, match=r"\['x'\] fed twice"):
+        rg.compare(lambda x: rg.sum(x), {"x": np.ones(2)}, x=np.ones(2))
+    with pytest.raises(rg.GraphError, match="mapping of feeds"):
+        rg.compare(lambda x: rg.sum(x), [np.ones(2)])
+    with pytest.raises(rg.GraphError, match="an input named 'repeat' is fed through the feeds mapping"):
+        rg.compare(lambda x, repeat: rg.sum(x * repeat), x=np.ones(2), repeat=np.ones(2))

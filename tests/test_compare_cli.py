@@ -62,3 +62,12 @@ def test_markdown_section_is_replaced_in_place(tmp_path):
     second = doc.read_text()
     assert second.count("<!-- revgraph compare tiny.py:loss -->") == 1 and second.endswith("\nafter\n")
     assert second.count("| step (forward + backward), median |") == 1
+
+
+def test_compare_feeds_a_parameter_named_like_an_option(tmp_path, capsys):
+    src = tmp_path / "opts.py"
+    src.write_text(TINY.replace('WRT = ["w"]', 'WRT = ["repeat"]').replace("(x, w)", "(x, repeat, wrt)")
+                   .replace("x * w", "x * repeat + wrt")
+                   .replace('"w": np.array(0.5)', '"repeat": np.array(0.5), "wrt": np.array(1.0)'))
+    assert main(["compare", f"{src}:loss", "--repeat", "1"]) == 0
+    assert "revgraph compare: opts.py:loss (wrt repeat)" in capsys.readouterr().out
