@@ -227,7 +227,7 @@ def batch_norm(x, gamma, beta, eps):
     axes = (0,) if x.ndim == 2 else (0, 2, 3)
     shape = (1, -1) + (1,) * (x.ndim - 2)
     mu = x.mean(axis=axes, keepdims=True)
-    xc = x - mu
+    xc = (x - mu).astype(np.result_type(x.dtype, gamma.dtype, beta.dtype), copy=False)  # in place below
     var = (xc * xc).mean(axis=axes, keepdims=True)
     xc *= (gamma.reshape(shape) / xp.sqrt(var + eps))
     xc += beta.reshape(shape)

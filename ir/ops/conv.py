@@ -186,9 +186,9 @@ def conv_transpose2d(x: Any, W: Any, b: Any = None, stride: Any = 1, pad: Any = 
 
 def _grad_w_rule(x: Aval, gy: Aval, kernel_size: tuple = (1, 1), stride: tuple = (1, 1), pad: tuple = (0, 0)) -> tuple:
     n, c, _, _ = _image(x, "conv2d_grad_w")
-    if gy.ndim != 4 or gy.shape[2:] != _windows(x.shape, kernel_size, stride, pad):
+    if gy.ndim != 4 or gy.shape[2:] != _windows(x.shape, kernel_size, stride, pad) or not _same(gy.shape[0], n):
         raise ShapeRuleError(f"output gradient of shape {fmt(gy.shape)} does not match the windows of {fmt(x.shape)}",
-                             "pass conv2d's output gradient")
+                             "pass conv2d's output gradient (one per image, one plane per window position)")
     return (gy.shape[1], c) + tuple(kernel_size), _float(x, gy)
 
 
@@ -212,14 +212,26 @@ def _pool_rule(x: Aval, kernel_size: tuple = (2, 2), stride: tuple = (2, 2), pad
     return (n, c) + _windows(x.shape, kernel_size, stride, pad), _float(x)
 
 
+def _same(a: Optional[int], b: Optional[int]) -> bool:
+    """Two sizes that may agree: equal, or one fixed only at run time."""
+    return a is None or b is None or a == b
+
+
+def _agree(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(_same(p, q) for p, q in zip(a, b))
+
+
 def _pool_grad_rule(g: Aval, x: Aval, **attrs: Any) -> tuple:
-    if g.shape[2:] != _pool_rule(x, **attrs)[0][2:]:
-        raise ShapeRuleError(f"gradient of shape {fmt(g.shape)} does not match the pooled {fmt(x.shape)}",
-                             "pass the pooling's output gradient")
+    if not _agree(g.shape, _pool_rule(x, **attrs)[0]):
+        raise ShapeRuleError(f"gradient of shape {fmt(g.shape)} does not match the pooled {fmt(x.shape)}, "
+                             f"which has shape {fmt(_pool_rule(x, **attrs)[0])}", "pass the pooling's output gradient")
     return x.shape, _float(g, x)
 
 
 def _gather_rule(gg: Aval, x: Aval, **attrs: Any) -> tuple:
+    if not _agree(gg.shape, x.shape):
+        raise ShapeRuleError(f"the values gathered from have shape {fmt(gg.shape)}, not the images' {fmt(x.shape)}",
+                             "pass a tensor of x's shape (the gradient of max_pool2d_grad's result)")
     return _pool_rule(x, **attrs)[0], _float(gg, x)
 
 
@@ -301,8 +313,9 @@ def _col2im_rule(cols: Aval, x_shape: tuple = (1, 1, 1, 1), kernel_size: tuple =
 
 def _col2im_like_rule(cols: Aval, x: Aval, **attrs: Any) -> tuple:
     want, _ = _im2col_rule(x, **attrs)
-    if cols.ndim != 2 or cols.shape[1] != want[1]:
-        raise ShapeRuleError(f"columns of shape {fmt(cols.shape)} are not im2col's {fmt(want)}", "pass im2col's gradient")
+    if not _agree(cols.shape, want):
+        raise ShapeRuleError(f"columns of shape {fmt(cols.shape)} are not im2col's {fmt(want)} for images "
+                             f"{fmt(x.shape)}", "pass im2col's gradient, with the same kernel_size, stride and pad")
     return x.shape, cols.dtype
 
 

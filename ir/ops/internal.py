@@ -5,6 +5,7 @@ and accumulate. Registry entries like any other op; not re-exported as rg.*.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,15 @@ register(OpDef("broadcast_like", 2, lambda x, ref: (broadcast_shape([x, ref]), x
                doc="Broadcast x to ref's (run-time) shape.",
                vjp=(lambda g, out, x, ref: sum_to_like(g, x), None)))
 
-register(OpDef("reshape_like", 2, _like_second, internal=True,
+def _reshape_like_rule(x: Aval, ref: Aval) -> tuple:
+    if is_static(x.shape) and is_static(ref.shape) and math.prod(x.shape) != math.prod(ref.shape):
+        raise ShapeRuleError(f"x of shape {fmt(x.shape)} ({math.prod(x.shape)} elements) cannot be reshaped to "
+                             f"the reference shape {fmt(ref.shape)} ({math.prod(ref.shape)} elements)",
+                             "pass a reference with as many elements as x (the tensor x was reshaped from)")
+    return ref.shape, x.dtype
+
+
+register(OpDef("reshape_like", 2, _reshape_like_rule, internal=True,
                doc="Reshape x to ref's (run-time) shape.",
                vjp=(lambda g, out, x, ref: reshape_like(g, x), None)))
 
