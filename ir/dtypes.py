@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -70,3 +71,47 @@ def promote(*operands: Any) -> np.dtype:
 def float_result(dtype: np.dtype) -> np.dtype:
     """The dtype of a transcendental op (exp, log, ...) on ``dtype``: floats keep theirs, the rest go to float64."""
     return dtype if dtype.kind == "f" else np.dtype("float64")
+
+
+def ufunc_result(fn: Any, *operands: Any) -> np.dtype:
+    """The dtype NumPy's ufunc ``np.<fn>`` (or the function ``fn``, e.g. ``operator.pow`` for the ``**`` a
+    kernel writes) returns for operands of these dtypes and weak Python numbers, asked of NumPy itself on
+    one-element samples -- so a rule declares what the kernel computes: ``exp`` of int8 is float16, of
+    int16 float32, ``square`` of bool int8, ``bool ** 2`` int8 (NumPy's fast path for ``** 2``). Where
+    NumPy refuses (``negative``, ``sign`` or ``subtract`` of bools, ints to negative int powers) it is a
+    ShapeRuleError, as the kernel would fail.
+
+    >>> ufunc_result("exp", np.dtype("int8"))
+    dtype('float16')
+    """
+    return _ufunc_result(fn, tuple((type(o), o) for o in operands))  # typed: 1, 1.0 and True differ
+
+
+@functools.lru_cache(maxsize=4096)
+def _ufunc_result(fn: Any, typed: tuple) -> np.dtype:
+    operands = [o for _, o in typed]
+    func = getattr(np, fn) if isinstance(fn, str) else fn
+    samples = [np.ones(1, o) if isinstance(o, np.dtype) else o for o in operands]
+    if not any(isinstance(o, np.dtype) for o in operands):  # Python numbers alone compute as NumPy values
+        samples = [np.asarray(o) for o in samples]  # (Python's own 10 ** 2**62 would never return)
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(func(*samples)).dtype
+    except (TypeError, ValueError) as exc:  # UFuncTypeError (no loop), bool negative, int ** -1
+        name = fn if isinstance(fn, str) else getattr(fn, "__name__", repr(fn))
+        kinds = ", ".join(str(o) if isinstance(o, np.dtype) else f"the Python {type(o).__name__} {o!r}"
+                          for o in operands)
+        raise ShapeRuleError(f"NumPy's {name} is not defined for {kinds} ({exc})",
+                             "cast the operand first (e.g. to a float); for booleans use a comparison, "
+                             "rg.where or a cast") from None
+
+
+def computed_dtype(fn: Any, dtype: np.dtype, what: str) -> np.dtype:
+    """The dtype ``fn`` (a NumPy function that is no ufunc, e.g. ``np.round``) returns on a one-element
+    array of ``dtype``; a ShapeRuleError where NumPy refuses it."""
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(fn(np.ones(1, dtype))).dtype
+    except TypeError as exc:
+        raise ShapeRuleError(f"NumPy's {what} is not defined for {dtype} ({exc})",
+                             "cast the operand to a float or integer dtype first") from None

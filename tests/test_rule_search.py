@@ -133,9 +133,9 @@ def _shape_variants(shape: tuple) -> list:
     return out
 
 
-# int8, uint8 and bool operands are left out: several kernels compute other dtypes for them than the
-# rules declare (exp(int8) is float16 in NumPy, sum(int8) int64) -- a known gap, see docs/ARCHITECTURE.md.
-DTYPES = [np.dtype(t) for t in ("float64", "float32", "int64")]
+# Small integers and bools too: NumPy computes exp(int8) as float16, exp(int16) as float32, square(bool) as
+# int8, and refuses negative(bool); the rules ask NumPy the same question (docs/ARCHITECTURE.md).
+DTYPES = [np.dtype(t) for t in ("float64", "float32", "int64", "int8", "uint8", "int16", "bool")]
 
 
 def test_shape_rules_refuse_what_kernels_refuse():
@@ -152,6 +152,9 @@ def test_shape_rules_refuse_what_kernels_refuse():
                 for v in variants:
                     tries += 1
                     _check(op, avals[:i] + [v] + avals[i + 1:], attrs, failures, rng)
+            for dt in DTYPES:  # every operand of one dtype (int8 + int8 is int8, exp of it float16)
+                tries += 1
+                _check(op, [a if a.weak else Aval(a.shape, dt) for a in avals], attrs, failures, rng)
     assert tries > 1000
     assert not failures, f"{len(failures)} of {tries}:\n" + "\n".join(failures[:20])
 
@@ -248,3 +251,47 @@ def test_mixed_float_operands_compute_the_promoted_dtype_they_declare(op, shapes
     rng = np.random.default_rng(0)
     out = rg.compile(y)(**{x.name: rng.uniform(0.5, 1.5, x.shape).astype(x.dtype) for x in xs})
     assert y.dtype == np.float64 and out.dtype == np.float64
+
+
+# -- small ints and bools: the declared dtype is the one NumPy computes (issue 11's leftover) --------------
+SHIFTED = [lambda x: rg.logsumexp(x, axis=-1)]
+
+
+@pytest.mark.parametrize("dtype, want", [("int8", "float16"), ("uint8", "float16"), ("int16", "float32"),
+                                         ("bool", "float16"), ("int64", "float64")])
+@pytest.mark.parametrize("fn", [rg.exp, rg.sin, rg.sqrt, rg.tanh, rg.log1p, rg.softmax, rg.log_softmax, SHIFTED[0],
+                                lambda x: rg.arctan2(x, x)])
+def test_transcendental_ops_of_small_ints_declare_what_numpy_computes(fn, dtype, want):
+    if dtype == "bool" and fn in (rg.softmax, rg.log_softmax, SHIFTED[0]):
+        pytest.skip("x - max(x) of bools: NumPy refuses it, tested below")
+    g = rg.Graph()
+    x = g.input("x", shape=(2, 3), dtype=dtype)
+    y = fn(x)
+    value = rg.compile(y)(x=np.ones((2, 3), dtype))
+    assert y.dtype == np.dtype(want) == np.asarray(value).dtype
+    from revgraph import dynamic as dy
+    assert fn(dy.Variable(np.ones((2, 3), dtype))).data.dtype == np.dtype(want)  # the dynamic engine agrees
+
+
+@pytest.mark.parametrize("fn, what", [(lambda x: -x, "negative"), (rg.sign, "sign"), (lambda x: x - x, "subtract"),
+                                      (rg.softmax, "subtract"), (lambda x: rg.round(x, 2), "round"), (SHIFTED[0], "subtract")])
+def test_what_numpy_refuses_for_bools_is_a_graph_error(fn, what):
+    g = rg.Graph()
+    x = g.input("flag", shape=(3,), dtype=bool)
+    with pytest.raises(rg.GraphError, match=rf"flag: shape \(3,\) bool.*NumPy.s {what}[^ ]* is not defined for bool"):
+        fn(x)
+
+
+def test_small_int_arithmetic_keeps_numpy_dtypes():
+    g = rg.Graph()
+    b = g.input("b", shape=(2,), dtype=bool)
+    k = g.input("k", shape=(2,), dtype="int8")
+    cases = {"square": (rg.square(b), "int8"), "pow2": (b ** 2, "int8"),
+             "relu": (rg.relu(b), "int64"), "reciprocal": (rg.reciprocal(b), "int8"), "round": (rg.round(b), "float16"),
+             "div": (k / k, "float64"), "add": (k + 1, "int8")}
+    f = rg.compile({name: y for name, (y, _) in cases.items()})
+    out = f(b=np.array([True, False]), k=np.array([1, 2], np.int8))
+    for name, (y, want) in cases.items():
+        assert y.dtype == np.dtype(want) == out[name].dtype, name
+    with pytest.raises(rg.GraphError, match="negative integer powers"):
+        k ** -1

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..dtypes import float_result, promote
+from ..dtypes import float_result, promote, ufunc_result
 from ..registry import Aval, ShapeRuleError
 from ..shapes import broadcast, fmt, normalize_axis
 
@@ -43,6 +43,38 @@ def same(x: Aval, **_: Any) -> tuple:
 
 def to_float(x: Aval, **_: Any) -> tuple:
     return x.shape, float_result(x.dtype)
+
+
+def like_ufunc(name: str, *weak: Any) -> Any:
+    """The rule of a unary op whose kernel is NumPy's ufunc ``name`` (after the Python scalars ``weak``,
+    e.g. ``logaddexp(0, x)``): x's shape, and the dtype NumPy's ufunc gives x's dtype."""
+    def rule(x: Aval, **_: Any) -> tuple:
+        return x.shape, ufunc_result(name, *weak, x.dtype)
+
+    rule.__name__ = rule.__qualname__ = f"like_{name}"
+    return rule
+
+
+def shifted_exp(x: Aval, **_: Any) -> tuple:
+    """softmax, log_softmax and logsumexp compute ``exp(x - max(x))``: the dtype NumPy gives that."""
+    return x.shape, shifted_exp_dtype(x.dtype)
+
+
+def shifted_exp_dtype(dtype: np.dtype) -> np.dtype:
+    return ufunc_result("exp", ufunc_result("subtract", dtype, dtype))
+
+
+def binary_ufunc(name: str, fn: Any = None) -> Any:
+    """The rule of an elementwise op whose kernel is NumPy's ufunc ``name`` (or ``fn``, e.g. the ``**``
+    operator) on both operands: broadcast shapes, a weak int that must fit (``promote``), and the dtype
+    NumPy computes for these dtypes and weak values."""
+    def rule(*avals: Aval, **_: Any) -> tuple:
+        shape = broadcast_shape(list(avals))
+        promote(*avals)  # a weak Python int must fit the integer dtype it meets
+        return shape, ufunc_result(fn or name, *[a.weak_value if a.weak else a.dtype for a in avals])
+
+    rule.__name__ = rule.__qualname__ = f"like_{name}"
+    return rule
 
 
 def axis_attrs(avals: list[Aval], axis: Any = None, keepdims: bool = False) -> dict:

@@ -24,6 +24,7 @@ from ..registry import Aval, OpDef, ShapeRuleError, register
 from ..shapes import broadcast, fmt, normalize_axis
 from . import _rules as R
 from .internal import ones_like, reshape_like
+from .reductions import accumulated_dtype
 from .shape_ops import concatenate, getitem, reshape, transpose
 
 __all__ = ["stack", "vstack", "hstack", "split", "array_split", "tile", "repeat", "roll", "flip", "fliplr",
@@ -109,7 +110,7 @@ def _tile_grad_rule(g: Aval, x: Aval, reps: tuple) -> tuple:
     want, _ = _tile_rule(x, reps)
     if len(g.shape) != len(want) or any(a is not None and b is not None and a != b for a, b in zip(g.shape, want)):
         raise ShapeRuleError(f"the gradient of shape {fmt(g.shape)} is not tile's result shape {fmt(want)}")
-    return x.shape, g.dtype
+    return x.shape, accumulated_dtype(g.dtype)  # a sum, as np.sum computes it
 
 
 # The gradient of tile is a reshape-sum, (r0*d0, r1*d1, ...) -> (r0, d0, r1, d1, ...) summed over the r's;
@@ -166,7 +167,7 @@ def _repeat_grad_rule(g: Aval, x: Aval, repeats: tuple, axis: Optional[int]) -> 
     want, _ = _repeat_rule(x, repeats, axis)
     if len(g.shape) != len(want) or any(a is not None and b is not None and a != b for a, b in zip(g.shape, want)):
         raise ShapeRuleError(f"the gradient of shape {fmt(g.shape)} is not repeat's result shape {fmt(want)}")
-    return x.shape, g.dtype
+    return x.shape, accumulated_dtype(g.dtype)  # a sum, as np.sum computes it
 
 
 # (..., d*r, ...) -> (..., d, r, ...) summed over r, reading x's sizes when it runs.

@@ -4,6 +4,7 @@ gradient flows to that operand). Un-broadcasting happens centrally."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -29,16 +30,16 @@ def _op(name: str, arity: int, infer: Any, vjp: Any = None, doc: str = "", **fac
 
 
 # -- arithmetic ----------------------------------------------------------------------------
-_op("add", 2, R.elementwise, (lambda g, out, x, y: g,
+_op("add", 2, R.binary_ufunc("add"), (lambda g, out, x, y: g,
                               lambda g, out, x, y: g), **CHEAP)
-_op("sub", 2, R.elementwise, (lambda g, out, x, y: g,
+_op("sub", 2, R.binary_ufunc("subtract"), (lambda g, out, x, y: g,
                               lambda g, out, x, y: -g), **CHEAP)
-_op("mul", 2, R.elementwise, (lambda g, out, x, y: g * y,
+_op("mul", 2, R.binary_ufunc("multiply"), (lambda g, out, x, y: g * y,
                               lambda g, out, x, y: g * x), **CHEAP)
-_op("div", 2, R.true_divide, (lambda g, out, x, y: g / y,
+_op("div", 2, R.binary_ufunc("true_divide"), (lambda g, out, x, y: g / y,
                               lambda g, out, x, y: -g * out / y), **CHEAP,
     grad_note="d/dy = -x/y^2: inf at y = 0")          # d(x/y)/dy = -x/y² = -out/y
-_op("neg", 1, R.same, (lambda g, out, x: -g,), **CHEAP)
+_op("neg", 1, R.like_ufunc("negative"), (lambda g, out, x: -g,), **CHEAP)
 
 
 def _constant_scalar(t: Any) -> Any:
@@ -69,31 +70,32 @@ def _pow_exponent_grad(g: Any, out: Any, x: Any, y: Any) -> Any:
     return g * out * log(where(equal(out, 0), 1, x))
 
 
-_op("pow", 2, R.elementwise, (_pow_base_grad, _pow_exponent_grad), **FRESH,
+# the kernel writes ``**``: NumPy's fast path makes bool ** 2 a square (int8), where np.power gives int64
+_op("pow", 2, R.binary_ufunc("power", operator.pow), (_pow_base_grad, _pow_exponent_grad), **FRESH,
     grad_note="d/dx = y x^(y-1), 0 where y = 0 (also at x = 0); d/dy = x^y log x, 0 where x^y = 0 "
               "(0^y with y > 0); d/dy of a negative base is NaN")
 
 # -- transcendental and friends --------------------------------------------------------------
-_op("exp", 1, R.to_float, (lambda g, out, x: g * out,), **FRESH)
-_op("log", 1, R.to_float, (lambda g, out, x: g / x,), **FRESH,
+_op("exp", 1, R.like_ufunc("exp"), (lambda g, out, x: g * out,), **FRESH)
+_op("log", 1, R.like_ufunc("log"), (lambda g, out, x: g / x,), **FRESH,
     grad_note="1/x: inf at 0")
-_op("sqrt", 1, R.to_float, (lambda g, out, x: g / (out * 2),), **FRESH,
+_op("sqrt", 1, R.like_ufunc("sqrt"), (lambda g, out, x: g / (out * 2),), **FRESH,
     grad_note="1/(2 sqrt x): inf at 0")
-_op("square", 1, R.same, (lambda g, out, x: g * (x * 2),), **CHEAP)
+_op("square", 1, R.like_ufunc("square"), (lambda g, out, x: g * (x * 2),), **CHEAP)
 _op("abs", 1, R.same, (lambda g, out, x: g * sign(x),), **CHEAP,
     grad_note="sign(x): 0 at x = 0")                    # abs'(0) = sign(0) = 0
-_op("sin", 1, R.to_float, (lambda g, out, x: g * cos(x),), **FRESH)
-_op("cos", 1, R.to_float, (lambda g, out, x: -g * sin(x),), **FRESH)
-_op("tanh", 1, R.to_float, (lambda g, out, x: tanh_grad(g, out),), **FRESH)       # g * (1 - out²), one op
+_op("sin", 1, R.like_ufunc("sin"), (lambda g, out, x: g * cos(x),), **FRESH)
+_op("cos", 1, R.like_ufunc("cos"), (lambda g, out, x: -g * sin(x),), **FRESH)
+_op("tanh", 1, R.like_ufunc("tanh"), (lambda g, out, x: tanh_grad(g, out),), **FRESH)       # g * (1 - out²), one op
 _op("sigmoid", 1, R.to_float, (lambda g, out, x: sigmoid_grad(g, out),), **FRESH)  # g * out * (1 - out), one op
-_op("relu", 1, R.same, (lambda g, out, x: where(out > 0, g, 0),), **CHEAP,  # out > 0 iff x > 0: keeps y, not x
+_op("relu", 1, R.like_ufunc("maximum", 0), (lambda g, out, x: where(out > 0, g, 0),), **CHEAP,  # out > 0 iff x > 0: keeps y, not x
     grad_note="1 where x > 0, else 0 (0 at x = 0)")           # relu'(0) = 0
 
 # -- selection: ties share the gradient equally ------------------------------------------------
-_op("maximum", 2, R.elementwise, (lambda g, out, x, y: where(x > y, g, where(equal(x, y), g * 0.5, 0)),
+_op("maximum", 2, R.binary_ufunc("maximum"), (lambda g, out, x, y: where(x > y, g, where(equal(x, y), g * 0.5, 0)),
                                   lambda g, out, x, y: where(y > x, g, where(equal(x, y), g * 0.5, 0))), **CHEAP,
     grad_note="to the larger operand; ties share it equally (half each)")
-_op("minimum", 2, R.elementwise, (lambda g, out, x, y: where(x < y, g, where(equal(x, y), g * 0.5, 0)),
+_op("minimum", 2, R.binary_ufunc("minimum"), (lambda g, out, x, y: where(x < y, g, where(equal(x, y), g * 0.5, 0)),
                                   lambda g, out, x, y: where(y < x, g, where(equal(x, y), g * 0.5, 0))), **CHEAP,
     grad_note="to the smaller operand; ties share it equally (half each)")
 
@@ -108,7 +110,7 @@ _op("where", 3, _where_rule, (None,
     grad_note="to x where cond holds, to y elsewhere; none to cond")
 
 # -- no gradient (documented zero) ---------------------------------------------------------------
-_op("sign", 1, R.same, doc="sign(x): -1, 0 or 1; zero gradient.", **CHEAP)
+_op("sign", 1, R.like_ufunc("sign"), doc="sign(x): -1, 0 or 1; zero gradient.", **CHEAP)
 _op("stop_gradient", 1, R.same, doc="x unchanged in the forward pass; no gradient flows through it.",
     elementwise=True)  # not fresh: its kernel returns the operand itself
 for _name in ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"):

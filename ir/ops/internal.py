@@ -144,13 +144,20 @@ register(OpDef("accumulate", None, lambda *xs: (broadcast_shape(list(xs)), promo
 
 # The VJPs of tanh and sigmoid as single ops, read from the forward result y (as TensorFlow's TanhGrad
 # and SigmoidGrad): one node and one line of generated code instead of three each.
-register(OpDef("tanh_grad", 2, lambda g, y: (broadcast_shape([g, y]), promote(g, y)), internal=True,
+def _activation_grad_rule(g: Aval, y: Aval) -> tuple:
+    if y.dtype.kind != "f":
+        raise ShapeRuleError(f"the activation's result y is {y.dtype}, not a float (tanh and sigmoid compute floats)",
+                             "pass the tanh's or sigmoid's own result as y")
+    return broadcast_shape([g, y]), promote(g, y)
+
+
+register(OpDef("tanh_grad", 2, _activation_grad_rule, internal=True,
                doc="g * (1 - y²): the gradient through y = tanh(x).",
                vjp=(lambda dz, out, g, y: tanh_grad(dz, y),
                     lambda dz, out, g, y: dz * g * y * -2.0),
                elementwise=True, fresh=True, inplace_slot=1))  # 1 - y² formed in y's buffer: no temporary
 
-register(OpDef("sigmoid_grad", 2, lambda g, y: (broadcast_shape([g, y]), promote(g, y)), internal=True,
+register(OpDef("sigmoid_grad", 2, _activation_grad_rule, internal=True,
                doc="g * y * (1 - y): the gradient through y = sigmoid(x).",
                vjp=(lambda dz, out, g, y: sigmoid_grad(dz, y),
                     lambda dz, out, g, y: dz * g * (1 - y * 2.0)),

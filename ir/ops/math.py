@@ -14,7 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..apply import apply
-from ..dtypes import float_result
+from ..dtypes import computed_dtype
 from ..registry import Aval, OpDef, ShapeRuleError, register
 from . import _rules as R
 from .elementwise import cos, equal, exp, log, maximum, sigmoid, sin, sqrt, where
@@ -38,10 +38,6 @@ def _op(name: str, arity: Optional[int], infer: Any, vjp: Any = None, note: str 
                    recomputable=name in CHEAP_OPS, **kw))
 
 
-def _float2(x: Aval, y: Aval) -> tuple:
-    return R.broadcast_shape([x, y]), float_result(R.promote(x, y))
-
-
 def _safe(cond: Any, x: Any, fill: float = 1.0) -> Any:
     """x where cond holds, else ``fill``: the inner half of the double ``where`` that keeps a masked-out
     pole from turning the gradient (and the gradient of the gradient) into 0 * inf = NaN."""
@@ -49,30 +45,30 @@ def _safe(cond: Any, x: Any, fill: float = 1.0) -> Any:
 
 
 # -- trigonometric and hyperbolic ---------------------------------------------------------------------
-_op("tan", 1, R.to_float, (lambda g, out, x: g * (out * out + 1),), "1 + tan(x)^2; poles at pi/2 + k pi as NumPy's values")
-_op("sinh", 1, R.to_float, (lambda g, out, x: g * cosh(x),))
-_op("cosh", 1, R.to_float, (lambda g, out, x: g * sinh(x),))
-_op("arcsin", 1, R.to_float, (lambda g, out, x: g / sqrt(1 - x * x),), "1/sqrt(1 - x^2): inf at x = +-1, NaN outside [-1, 1]")
-_op("arccos", 1, R.to_float, (lambda g, out, x: -g / sqrt(1 - x * x),), "-1/sqrt(1 - x^2): -inf at x = +-1, NaN outside [-1, 1]")
-_op("arctan", 1, R.to_float, (lambda g, out, x: g / (x * x + 1),))
-_op("arctan2", 2, _float2, (lambda g, out, y, x: g * x / (x * x + y * y),
+_op("tan", 1, R.like_ufunc("tan"), (lambda g, out, x: g * (out * out + 1),), "1 + tan(x)^2; poles at pi/2 + k pi as NumPy's values")
+_op("sinh", 1, R.like_ufunc("sinh"), (lambda g, out, x: g * cosh(x),))
+_op("cosh", 1, R.like_ufunc("cosh"), (lambda g, out, x: g * sinh(x),))
+_op("arcsin", 1, R.like_ufunc("arcsin"), (lambda g, out, x: g / sqrt(1 - x * x),), "1/sqrt(1 - x^2): inf at x = +-1, NaN outside [-1, 1]")
+_op("arccos", 1, R.like_ufunc("arccos"), (lambda g, out, x: -g / sqrt(1 - x * x),), "-1/sqrt(1 - x^2): -inf at x = +-1, NaN outside [-1, 1]")
+_op("arctan", 1, R.like_ufunc("arctan"), (lambda g, out, x: g / (x * x + 1),))
+_op("arctan2", 2, R.binary_ufunc("arctan2"), (lambda g, out, y, x: g * x / (x * x + y * y),
                             lambda g, out, y, x: -g * y / (x * x + y * y)),
     "d/dy = x/(x^2+y^2), d/dx = -y/(x^2+y^2); NaN at (0, 0), where the angle jumps")
-_op("arcsinh", 1, R.to_float, (lambda g, out, x: g / sqrt(x * x + 1),))
-_op("arccosh", 1, R.to_float, (lambda g, out, x: g / (sqrt(x - 1) * sqrt(x + 1)),), "inf at x = 1, NaN below 1")
-_op("arctanh", 1, R.to_float, (lambda g, out, x: g / (1 - x * x),), "1/(1 - x^2): inf at x = +-1")
+_op("arcsinh", 1, R.like_ufunc("arcsinh"), (lambda g, out, x: g / sqrt(x * x + 1),))
+_op("arccosh", 1, R.like_ufunc("arccosh"), (lambda g, out, x: g / (sqrt(x - 1) * sqrt(x + 1)),), "inf at x = 1, NaN below 1")
+_op("arctanh", 1, R.like_ufunc("arctanh"), (lambda g, out, x: g / (1 - x * x),), "1/(1 - x^2): inf at x = +-1")
 
 # -- logarithms and exponentials ------------------------------------------------------------------------
-_op("log1p", 1, R.to_float, (lambda g, out, x: g / (x + 1),), "1/(1 + x): inf at x = -1")
-_op("expm1", 1, R.to_float, (lambda g, out, x: g * (out + 1),))
-_op("log2", 1, R.to_float, (lambda g, out, x: g / (x * LN2),), "1/(x ln 2): inf at 0")
-_op("log10", 1, R.to_float, (lambda g, out, x: g / (x * LN10),), "1/(x ln 10): inf at 0")
-_op("exp2", 1, R.to_float, (lambda g, out, x: g * out * LN2,))
-_op("reciprocal", 1, R.same, (lambda g, out, x: -g * out * out,), "-1/x^2: inf at 0 (integers: NumPy's integer 1/x)")
-_op("softplus", 1, R.to_float, (lambda g, out, x: g * sigmoid(x),), "sigmoid(x); computed as logaddexp(0, x), so no overflow")
-_op("logaddexp", 2, _float2, (lambda g, out, x, y: g * exp(x - out), lambda g, out, x, y: g * exp(y - out)),
+_op("log1p", 1, R.like_ufunc("log1p"), (lambda g, out, x: g / (x + 1),), "1/(1 + x): inf at x = -1")
+_op("expm1", 1, R.like_ufunc("expm1"), (lambda g, out, x: g * (out + 1),))
+_op("log2", 1, R.like_ufunc("log2"), (lambda g, out, x: g / (x * LN2),), "1/(x ln 2): inf at 0")
+_op("log10", 1, R.like_ufunc("log10"), (lambda g, out, x: g / (x * LN10),), "1/(x ln 10): inf at 0")
+_op("exp2", 1, R.like_ufunc("exp2"), (lambda g, out, x: g * out * LN2,))
+_op("reciprocal", 1, R.like_ufunc("reciprocal"), (lambda g, out, x: -g * out * out,), "-1/x^2: inf at 0 (integers: NumPy's integer 1/x)")
+_op("softplus", 1, R.like_ufunc("logaddexp", 0), (lambda g, out, x: g * sigmoid(x),), "sigmoid(x); computed as logaddexp(0, x), so no overflow")
+_op("logaddexp", 2, R.binary_ufunc("logaddexp"), (lambda g, out, x, y: g * exp(x - out), lambda g, out, x, y: g * exp(y - out)),
     "softmax weights exp(x - out), exp(y - out): equal operands get half each")
-_op("logaddexp2", 2, _float2, (lambda g, out, x, y: g * exp2(x - out), lambda g, out, x, y: g * exp2(y - out)),
+_op("logaddexp2", 2, R.binary_ufunc("logaddexp2"), (lambda g, out, x, y: g * exp2(x - out), lambda g, out, x, y: g * exp2(y - out)),
     "2^(x - out), 2^(y - out): equal operands get half each")
 
 # -- rounding: piecewise constant, so the gradient is 0 (also at the jumps) --------------------------------
@@ -85,11 +81,16 @@ def _round_attrs(avals: list, decimals: Any = 0) -> dict:
     return {"decimals": int(decimals)}
 
 
+def _round_rule(x: Aval, decimals: int = 0) -> tuple:
+    # np.round is no ufunc: integers keep their dtype, bools become float16 (or fail with decimals != 0)
+    return x.shape, computed_dtype(lambda a: np.round(a, decimals), x.dtype, what=f"round(decimals={decimals})")
+
+
 _op("floor", 1, R.same, None, _ZERO)
 _op("ceil", 1, R.same, None, _ZERO)
-_op("round", 1, R.same, None, _ZERO + "; halves round to even, as NumPy", attrs={"decimals": 0}, normalize=_round_attrs)
-_op("deg2rad", 1, R.to_float, (lambda g, out, x: g * (_m.pi / 180),))
-_op("rad2deg", 1, R.to_float, (lambda g, out, x: g * (180 / _m.pi),))
+_op("round", 1, _round_rule, None, _ZERO + "; halves round to even, as NumPy", attrs={"decimals": 0}, normalize=_round_attrs)
+_op("deg2rad", 1, R.like_ufunc("deg2rad"), (lambda g, out, x: g * (_m.pi / 180),))
+_op("rad2deg", 1, R.like_ufunc("rad2deg"), (lambda g, out, x: g * (180 / _m.pi),))
 
 
 # -- clip: bounds are operands (scalars or arrays), each may be None -------------------------------------
@@ -130,9 +131,9 @@ def _quotient(x: Any, y: Any, out: Any) -> Any:
     return round((x - out) / y)
 
 
-_op("mod", 2, R.elementwise, (lambda g, out, x, y: g, lambda g, out, x, y: -g * _quotient(x, y, out)),
+_op("mod", 2, R.binary_ufunc("mod"), (lambda g, out, x, y: g, lambda g, out, x, y: -g * _quotient(x, y, out)),
     "d/dx = 1, d/dy = -floor(x/y) (the formulas between the jumps, also at them)")
-_op("fmod", 2, R.elementwise, (lambda g, out, x, y: g, lambda g, out, x, y: -g * _quotient(x, y, out)),
+_op("fmod", 2, R.binary_ufunc("fmod"), (lambda g, out, x, y: g, lambda g, out, x, y: -g * _quotient(x, y, out)),
     "d/dx = 1, d/dy = -trunc(x/y) (the formulas between the jumps, also at them)")
 
 
@@ -143,7 +144,7 @@ def _hypot_vjp(which: int) -> Any:
     return rule
 
 
-_op("hypot", 2, _float2, (_hypot_vjp(0), _hypot_vjp(1)), "x/hypot, y/hypot; 0 at (0, 0) (a subgradient)")
+_op("hypot", 2, R.binary_ufunc("hypot"), (_hypot_vjp(0), _hypot_vjp(1)), "x/hypot, y/hypot; 0 at (0, 0) (a subgradient)")
 
 
 # -- NaN-aware selection ---------------------------------------------------------------------------------
@@ -158,9 +159,9 @@ def _fpick(first: bool, better: Any) -> Any:
 
 
 _greater, _less = (lambda a, b: a > b), (lambda a, b: a < b)
-_op("fmax", 2, R.elementwise, (_fpick(True, _greater), _fpick(False, _greater)),
+_op("fmax", 2, R.binary_ufunc("fmax"), (_fpick(True, _greater), _fpick(False, _greater)),
     "as maximum: ties share equally; an operand facing a NaN gets all of it (half each when both are NaN)")
-_op("fmin", 2, R.elementwise, (_fpick(True, _less), _fpick(False, _less)),
+_op("fmin", 2, R.binary_ufunc("fmin"), (_fpick(True, _less), _fpick(False, _less)),
     "as minimum: ties share equally; an operand facing a NaN gets all of it (half each when both are NaN)")
 
 

@@ -27,9 +27,9 @@ def _softmax_attrs(avals: list, axis: Any = -1) -> dict:
     return attrs
 
 
-register(OpDef("softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_softmax_attrs,
+register(OpDef("softmax", 1, R.shifted_exp, attrs={"axis": -1}, normalize=_softmax_attrs,
                vjp=(lambda g, out, x, axis: out * (g - apply("sum", g * out, axis=axis, keepdims=True)),), fresh=True))
-register(OpDef("log_softmax", 1, R.to_float, attrs={"axis": -1}, normalize=_softmax_attrs,
+register(OpDef("log_softmax", 1, R.shifted_exp, attrs={"axis": -1}, normalize=_softmax_attrs,
                vjp=(lambda g, out, x, axis: g - exp(out) * apply("sum", g, axis=axis, keepdims=True),), fresh=True))
 
 
@@ -53,7 +53,17 @@ def _sce_rule(logits: Aval, labels: Aval) -> tuple:
                                                  for a, e in zip(labels.shape, expected)):
         raise ShapeRuleError(f"{kind} must have shape {fmt(expected)}, got {fmt(labels.shape)}",
                              "int labels have shape logits.shape[:-1]; one-hot labels have logits' shape")
-    return (), R.float_result(np.result_type(logits.dtype, labels.dtype) if labels.dtype.kind == "f" else logits.dtype)
+    return (), _nll_dtype(R.shifted_exp_dtype(logits.dtype), labels)  # the kernel's nll(log_softmax(logits), t)
+
+
+def _nll_dtype(logp: np.dtype, labels: Aval) -> np.dtype:
+    """nll's kernel: a mean of -logp at the labels, or of -logp * labels for probabilities."""
+    return R.float_result(np.result_type(logp, labels.dtype) if labels.dtype.kind == "f" else logp)
+
+
+def _nll_rule(logp: Aval, labels: Aval) -> tuple:
+    shape, _ = _sce_rule(logp, labels)
+    return shape, _nll_dtype(logp.dtype, labels)
 
 
 def _batch_count(logits: Any) -> Any:
@@ -77,7 +87,7 @@ register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
 
 # softmax_cross_entropy(x, t) = nll(log_softmax(x), t). The compiler's simplifier computes it so when the
 # gradient needs softmax(x) as well, which then reads the same log-probabilities (exp(log_softmax(x))).
-register(OpDef("nll", 2, _sce_rule, internal=True,
+register(OpDef("nll", 2, _nll_rule, internal=True,
                doc="Mean over the batch of -log p of the labels, from log-probabilities logp (int or probability labels).",
                vjp=(lambda g, out, logp, t: -_target(t, logp) * (g / _batch_count(logp)),
                     lambda g, out, logp, t: None if t.dtype.kind in "iu" else -logp * (g / _batch_count(logp))),
@@ -85,7 +95,7 @@ register(OpDef("nll", 2, _sce_rule, internal=True,
 
 
 def _mse_rule(a: Aval, b: Aval) -> tuple:
-    R.broadcast_shape([a, b])
+    R.binary_ufunc("subtract")(a, b)  # the kernel's a - b (NumPy refuses it for two bools)
     return (), R.float_result(R.promote(a, b))
 
 

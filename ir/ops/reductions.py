@@ -166,7 +166,7 @@ def _logsumexp_vjp(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     return exp(x - restore_axes(out, x, axis, keepdims)) * restore_axes(g, x, axis, keepdims)  # softmax weights
 
 
-register(OpDef("logsumexp", 1, lambda x, axis, keepdims: _max_rule(x, axis, keepdims)[:1] + (R.float_result(x.dtype),),
+register(OpDef("logsumexp", 1, lambda x, axis, keepdims: _max_rule(x, axis, keepdims)[:1] + (R.shifted_exp_dtype(x.dtype),),
                attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_logsumexp_vjp,), fresh=True,
                grad_note="softmax(x) along the axes; computed shifted by the maximum, so no overflow"))
 
