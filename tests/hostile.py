@@ -4,13 +4,17 @@ fuzzers (tests/test_fuzz_load.py) and the hostile campaign run before closing th
 Each builder returns the bytes of a file that a careless loader handles in quadratic time, with
 a huge allocation, or with a Python-number exception: duplicated keys and edges, numbers that
 Python's own arithmetic cannot take (``10 ** 2**62``), shapes beyond what NumPy can hold.
-``run_bounded`` runs a case in a forked child and reports a hang instead of hanging.
+``run_bounded`` runs a case in a forked child and reports a hang instead of hanging (its limit is the
+case's CPU time, with a wall-clock backstop, so a loaded machine does not turn slow cases into hangs).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
+import resource
+import signal
 import traceback
 from typing import Any, Callable
 
@@ -146,8 +150,75 @@ def terabyte_static_shapes() -> bytes:
     return serialize.dumps(g).encode()
 
 
+# -- the largest seed: every op, its gradients and their gradients ----------------------------------------
+def every_op_seed() -> bytes:
+    """The file of tests/test_save_load.py's every-op graph (every registered op and its gradient) with the
+    gradient of the sum of those gradients added: about 7 700 nodes and 1.9 MB, the largest seed the
+    campaign damages (its damaged copies were the two "hangs" of the first campaign, on a loaded machine)."""
+    import test_save_load  # the op table's graph; imported here so that loading this module stays cheap
+
+    g, _, ins = test_save_load.every_op_graph()
+    grads = [t for t in g.outputs["grads"] if t.dtype.kind == "f"]
+    total = rg.sum(grads[0])
+    for t in grads[1:]:
+        total = total + rg.sum(t)
+    rg.grad(total, [x for x in ins if x.dtype.kind == "f"])
+    return serialize.dumps(g).encode()
+
+
+def damaged(data: bytes, kind: str, at: int) -> bytes:
+    """``data`` (a graph file) with one structural defect: ``kind`` names it, ``at`` picks where."""
+    doc = json.loads(data)
+    nodes, edges = doc["graph"]["nodes"], doc["graph"]["edges"]
+    node, edge = nodes[at % len(nodes)], edges[at % len(edges)]
+    if kind == "op":
+        node["op"] = "exp" if node["op"] != "exp" else "log"
+    elif kind == "drop_edge":
+        edges.remove(edge)
+    elif kind == "rewire":
+        edge["source"] = nodes[(at * 7919) % len(nodes)]["id"]
+    elif kind == "duplicate_edge":
+        edges.append(dict(edge))
+    elif kind == "shape":
+        node["shape"] = [3, None, 2 ** 62]
+    elif kind == "dtype":
+        node["dtype"] = "int8" if node["dtype"] != "int8" else "float32"
+    elif kind == "truncate":
+        return data[: len(data) * (at % 97 + 1) // 100]
+    else:
+        raise ValueError(f"unknown damage {kind!r}")
+    return dumps(doc)
+
+
+DAMAGES = ["op", "drop_edge", "rewire", "duplicate_edge", "shape", "dtype", "truncate"]
+
+
+def fuzz_pipeline(data: bytes) -> str:
+    """What the load fuzzers do with a file: load it (a GraphError ends the case), lint it, save and load
+    it again, compile its sinks; then load, compile and run it optimised and (with check_finite) not."""
+    try:
+        g = serialize.loads(data)
+    except rg.GraphError:
+        return "refused"
+    g.check()
+    serialize.loads(serialize.dumps(g))
+    sinks = [rg.ir.Tensor(g, n) for n in g.nx if g.nx.out_degree(n) == 0]
+    if sinks:
+        rg.compile(sinks)
+    with np.errstate(all="ignore"):
+        for options in ({}, {"optimize": False, "check_finite": True}):
+            try:
+                load_and_run(data, **options)
+            except ALLOWED:
+                pass
+    return "loaded"
+
+
 # -- running a case with a time limit ----------------------------------------------------------------
-def _child(conn: Any, fn: Callable, args: tuple) -> None:
+def _child(conn: Any, fn: Callable, args: tuple, cpu_limit: float) -> None:
+    # The case's own CPU time is what is limited: on a loaded machine (seven engineers on two cores) wall
+    # time says more about the neighbours than about the case. The kernel stops the child with SIGXCPU.
+    resource.setrlimit(resource.RLIMIT_CPU, (max(1, math.ceil(cpu_limit)), resource.RLIM_INFINITY))
     try:
         result = fn(*args)
         conn.send(("ok", repr(result)[:200]))
@@ -158,21 +229,25 @@ def _child(conn: Any, fn: Callable, args: tuple) -> None:
         conn.close()
 
 
-def run_bounded(fn: Callable, *args: Any, timeout: float = 10.0) -> tuple:
+def run_bounded(fn: Callable, *args: Any, timeout: float = 10.0, wall_factor: float = 6.0) -> tuple:
     """Run ``fn(*args)`` in a forked child: ``("ok", repr)``, ``("raised", type name, message,
-    allowed?, traceback)`` or ``("hang", timeout)`` when it did not finish in ``timeout`` seconds (the
-    child is then killed). A C-level loop (a Python int power) cannot be interrupted by a signal in
-    the same process, hence a process."""
+    allowed?, traceback)`` or ``("hang", timeout)`` when it used more than ``timeout`` seconds of CPU
+    time, or did not finish within ``wall_factor * timeout`` seconds of wall time (a case that blocks
+    rather than computes); the child is then killed. A C-level loop (a Python int power) cannot be
+    interrupted by a signal in the same process, hence a process."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn, args), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, fn, args, timeout), daemon=True)
     proc.start()
     child.close()
     try:
-        if parent.poll(timeout):
+        if parent.poll(timeout * wall_factor):
             try:
                 return parent.recv()
             except EOFError:
+                proc.join(5)
+                if proc.exitcode == -signal.SIGXCPU:
+                    return ("hang", timeout)
                 return ("raised", "ChildDied", f"exit code {proc.exitcode}", False, "")
         return ("hang", timeout)
     finally:

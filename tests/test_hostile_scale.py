@@ -118,3 +118,18 @@ def test_static_shapes_asking_for_terabytes_are_refused_at_load():
     assert len(g) == 2
     with pytest.raises(rg.GraphError, match="over max_static_bytes=17592186044415"):
         serialize.loads(data, max_static_bytes=(1 << 44) - 1)  # the relu's 8 TiB on top of the input's
+
+
+# -- the largest seed and its damaged copies (the first campaign's two "hangs") ----------------------------
+EVERY_OP = hostile.every_op_seed()
+
+
+def test_the_every_op_seed_goes_through_the_whole_fuzz_pipeline_in_time():
+    assert serialize.loads(EVERY_OP).nx.number_of_nodes() > 5000
+    assert bounded(hostile.fuzz_pipeline, EVERY_OP) == ("ok", "'loaded'")
+
+
+@pytest.mark.parametrize("kind", hostile.DAMAGES)
+def test_damaged_copies_of_the_every_op_seed_end_in_time(kind):
+    outcome = bounded(hostile.fuzz_pipeline, hostile.damaged(EVERY_OP, kind, 4321))
+    assert outcome[0] == "ok" or outcome[3], outcome  # ended, with no error but the allowed ones

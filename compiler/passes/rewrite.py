@@ -27,6 +27,9 @@ class Rewriter:
         self.G = graph.nx
         self.N = graph.nx._node  # node id -> data dict (networkx's plain dict: passes read it for every node)
         self.roots = list(roots)
+        self._root_at: dict[int, list[int]] = {}  # root id -> its places in self.roots
+        for i, r in enumerate(self.roots):
+            self._root_at.setdefault(r, []).append(i)
         self.protected = set(protected)  # nodes the caller refers to by id (the output, wrt): never replaced
         self.replaced: dict[int, int] = {}  # old id -> the id now computing its value
         self.counts: dict[str, int] = {}    # what the current pass did, by rewrite name
@@ -91,7 +94,9 @@ class Rewriter:
         grad_of = G._node[old].pop("grad_of", None)
         if grad_of:
             G._node[new].setdefault("grad_of", []).extend(w for w in grad_of if w not in G._node[new].get("grad_of", ()))
-        self.roots = [new if r == old else r for r in self.roots]
+        for i in self._root_at.pop(old, ()):  # by position: scanning the roots per replace was O(replaces x roots)
+            self.roots[i] = new
+            self._root_at.setdefault(new, []).append(i)
         self.replaced[old] = new
         self.note(what)
 
