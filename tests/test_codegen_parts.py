@@ -58,3 +58,48 @@ def test_a_failure_inside_a_part_names_its_node(monkeypatch):
     bad = rg.compile(rg.log(rg.sin(a) - 2.0).rename("bad_log") * 3.0, check_finite=True)
     with pytest.raises(FloatingPointError, match="bad_log"), np.errstate(invalid="ignore"):
         bad(a=np.ones(3), b=np.ones(3))
+
+
+def _layers(n, width=16):
+    g = rg.Graph("layers")
+    x = g.input("x", shape=(width,))
+    h = x
+    for _ in range(n):
+        h = rg.sin(h) * 1.0001 + h * 0.5
+    return x, rg.sum(h)
+
+
+def test_repeated_parts_reuse_compiled_code_that_equals_what_compile_makes(monkeypatch):
+    """Parts that differ only in their value names share one compile(): the code object each part's
+    function runs is exactly the one compile() makes from that part's text (bytecode, names, line
+    table and columns, file, first line)."""
+    import linecache
+    import types
+
+    monkeypatch.setattr(codegen, "PART_OPS", 8)
+    compiled = []
+    real_compile = compile
+    monkeypatch.setattr(codegen, "compile", lambda *a: compiled.append(a) or real_compile(*a), raising=False)
+    codegen._PART_CODES.clear()
+    x, y = _layers(60)
+    step = rg.compile(y, wrt=x)
+    parts = [fn for prog in ("forward", "backward") for k, fn in sorted(step._lowered.functions[prog].__globals__.items())
+             if isinstance(fn, types.FunctionType) and k.startswith(prog + "_")]
+    assert len(parts) > 40 and len(compiled) < len(parts) / 2, (len(parts), len(compiled))  # most parts reused code
+    for fn in parts:
+        code = fn.__code__
+        all_lines = "".join(linecache.getlines(code.co_filename)).split("\n")  # the program's whole source
+        first = code.co_firstlineno - 1
+        last = next((i for i in range(first + 1, len(all_lines)) if all_lines[i].startswith("def ")), len(all_lines))
+        module = real_compile("\n".join(all_lines[first:last]).rstrip("\n") + "\n", code.co_filename, "exec")
+        (fresh,) = [c for c in module.co_consts if isinstance(c, types.CodeType)]
+        fresh = fresh.replace(co_firstlineno=fresh.co_firstlineno + first)
+        assert code == fresh and list(code.co_positions()) == list(fresh.co_positions()), code.co_name
+        assert (code.co_filename, code.co_name, code.co_qualname, code.co_varnames, code.co_names) == (
+            fresh.co_filename, fresh.co_name, fresh.co_qualname, fresh.co_varnames, fresh.co_names)
+    xv = np.linspace(-1, 1, 16)
+    value, dx = step.value_and_grad(x=xv)
+    monkeypatch.setattr(codegen, "PART_OPS", 1000)
+    whole = rg.compile(y, wrt=x)
+    v2, d2 = whole.value_and_grad(x=xv)
+    assert value == v2 and np.array_equal(dx, d2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import re
 import sys
 import types
 import weakref
@@ -60,13 +61,14 @@ def lower(plan: Plan, kernels: KernelSet = NUMPY_KERNELS) -> Lowered:
     if check:
         ns["_finite"] = _finite_checker(graph)
     for name, program in plan.programs.items():
-        lines, lines_nodes = _function(graph, program, plan.memory.get(name), check, kernels)
+        lines, lines_nodes, parts = _function(graph, program, plan.memory.get(name), check, kernels)
         src = "\n".join(lines) + "\n"
         filename = f"<revgraph {name} {next(_PROGRAM_NUMBERS)}>"
         linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # tracebacks show the code
-        for first, last in _units(lines):  # each def compiled on its own (see PART_OPS)
-            code = compile("\n".join(lines[first:last]) + "\n", filename, "exec")
-            exec(_shifted(code, first) if first else code, ns)
+        main = lines[:parts[0][0]] if parts else lines  # the program's own def (it calls the parts)
+        exec(compile("\n".join(main) + "\n", filename, "exec"), ns)
+        for first, part in parts:  # each part compiled on its own (see PART_OPS), or taken from the cache
+            ns[part.name] = types.FunctionType(_part_code(part, filename, first), ns, part.name)
         functions[name] = ns[name]
         # The source stays readable for tracebacks as long as the program exists, and no longer (a process
         # compiling in a loop would otherwise keep every program's text).
@@ -76,10 +78,43 @@ def lower(plan: Plan, kernels: KernelSet = NUMPY_KERNELS) -> Lowered:
     return Lowered(functions, header + "\n\n".join(sources), line_map)
 
 
-def _units(lines: list[str]) -> list[tuple[int, int]]:
-    """The ``[first, last)`` line ranges of the top-level ``def``s in ``lines``."""
-    starts = [i for i, line in enumerate(lines) if line.startswith("def ")]
-    return list(zip(starts, starts[1:] + [len(lines)]))
+# Compiled parts by their code with the value names left out (see ``_part_code``); bounded.
+_PART_CODES: dict[tuple, tuple] = {}
+_PART_CODES_MAX = 256
+_VALUE_NAME = re.compile(r"\bv[0-9]+\b")
+
+
+def _part_code(part: "_Part", filename: str, first: int) -> types.CodeType:
+    """The code object of one part's function, as ``compile()`` makes it from the part's text placed at
+    line ``first`` (0-based) of the program's source.
+
+    Long programs repeat themselves (N layers of the same ops give parts that differ only in their
+    value names), and CPython's compile() costs ~10 us a line, so a part whose code -- comments left
+    out, every ``v<id>`` kept with its length -- matches one compiled before reuses that code object
+    with its names substituted: the same bytecode, constants, line table and column positions, only
+    the local and global names (``co_varnames``, ``co_names``) and the function's name, file and first
+    line differ. The code lines hold no string literal (else: compiled as they are), so every
+    ``v<id>`` is a name. tests/test_codegen_parts.py checks the result equals what compile() makes."""
+    text = "\n".join(part.code) + "\n"
+    names = _VALUE_NAME.findall(text)
+    index: dict[str, int] = {}
+    pattern = tuple([index.setdefault(n, len(index)) for n in names])
+    key = (_VALUE_NAME.sub("v", text[4 + len(part.name):]), len(part.name), pattern, tuple(map(len, index)))
+    cached = None if '"' in text or "'" in text else _PART_CODES.get(key)
+    if cached is None:
+        module = compile(text, filename, "exec")
+        (code,) = [c for c in module.co_consts if isinstance(c, types.CodeType)]
+        if not any(isinstance(c, types.CodeType) for c in code.co_consts):  # (nested code: not renamed here)
+            if len(_PART_CODES) >= _PART_CODES_MAX:
+                _PART_CODES.clear()
+            _PART_CODES[key] = (code, list(index))
+        return _shifted(code, first)
+    code, their_names = cached
+    rename = dict(zip(their_names, map(sys.intern, index)))
+    return code.replace(co_varnames=tuple([rename.get(n, n) for n in code.co_varnames]),
+                        co_names=tuple([rename.get(n, n) for n in code.co_names]),
+                        co_name=part.name, co_qualname=part.name, co_filename=filename,
+                        co_firstlineno=first + 1)
 
 
 def _shifted(code: types.CodeType, lines: int) -> types.CodeType:
@@ -132,7 +167,7 @@ def _attrs_comment(op: str, attrs: dict) -> str:
 
 
 def _function(graph: Graph, program: Program, memory: Any = None, check: bool = False,
-              kernels: KernelSet = NUMPY_KERNELS) -> tuple[list[str], dict[int, int]]:
+              kernels: KernelSet = NUMPY_KERNELS) -> tuple[list[str], dict[int, int], list[tuple[int, "_Part"]]]:
     """One function: parameters (or a boxed argument list it empties), one line per op,
     ``del`` lines dropping each value after its last use (from the memory plan), and with
     ``check`` a finiteness check after each float result. A program of more than ``PART_OPS``
@@ -158,14 +193,16 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
         for nid in program.body:
             write(lines, line_nodes, nid, frees.get(nid, ()))
         lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
-        return lines, line_nodes
+        return lines, line_nodes, []
     parts = _parts(graph, program, frees, inplace, write, line_nodes, lines)
     lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
+    placed = []
     for part in parts:  # after the function, so that its line numbers stay those of the lines above
         start = len(lines) + 2
         lines += ["", ""] + part
+        placed.append((start, part))
         line_nodes.update({start + ln: nid for ln, nid in part.line_nodes.items()})
-    return lines, line_nodes
+    return lines, line_nodes, placed
 
 
 def _as_scalars(params: list[int]) -> list[str]:
@@ -223,6 +260,9 @@ class _OpWriter:
         label = name if len(name) <= 40 and name.isidentifier() else safe_text(name)
         lines.append(f"{code:<{COMMENT_COLUMN}}  # {label} = {op}({what})")
         line_nodes[len(lines)] = nid
+        code_only = getattr(lines, "code", None)  # a part keeps its lines without comments too
+        if code_only is not None:
+            code_only.append(code)
         for line in more:
             lines.append(f"    {line}")
             line_nodes[len(lines)] = nid
@@ -230,6 +270,8 @@ class _OpWriter:
             lines.append(_finite_line(self.G, nid))
         if dropped:
             lines.append(f"    del {', '.join(var(v) for v in dropped)}")
+        if code_only is not None:
+            code_only += lines[len(code_only):]
 
 
 def _all_weak(G: Any, operands: list) -> bool:
@@ -247,9 +289,12 @@ PART_OPS = 1000
 
 
 class _Part(list):
-    """The source lines of one part, with the op each line computes (line numbers within the part)."""
+    """The source lines of one part, with the op each line computes (line numbers within the part), its
+    function's name and the same lines without their comments (``code``, what ``_part_code`` keys on)."""
 
     line_nodes: dict[int, int]
+    name: str
+    code: list[str]
 
 
 def _parts(graph: Graph, program: Program, frees: dict, inplace: dict, write: _OpWriter, line_nodes: dict,
@@ -286,10 +331,11 @@ def _parts(graph: Graph, program: Program, frees: dict, inplace: dict, write: _O
         name = f"{program.name}_{k + 1}"
         part = _Part([f"def {name}(args):"] + ([f"    ({', '.join(map(var, takes))},) = args", "    args.clear()"]
                                                if takes else []))
-        part.line_nodes = {}
+        part.line_nodes, part.name, part.code = {}, name, list(part)
         for nid in chunk:
             write(part, part.line_nodes, nid, dropped_here[nid])
         part.append(f"    return ({', '.join(map(var, gives))},)" if gives else "    return None")
+        part.code.append(part[-1])
         parts.append(part)
         # The call, in the program's function.
         first, last = G._node[chunk[0]]["name"], G._node[chunk[-1]]["name"]
