@@ -81,7 +81,9 @@ def lower(plan: Plan, kernels: KernelSet = NUMPY_KERNELS) -> Lowered:
 # Compiled parts by their code with the value names left out (see ``_part_code``); bounded.
 _PART_CODES: dict[tuple, tuple] = {}
 _PART_CODES_MAX = 256
-_VALUE_NAME = re.compile(r"\bv[0-9]+\b")
+# A value's name ``v<id>`` (its digits captured) and not part of a longer identifier (``conv2d``); the
+# lookbehind after the literal ``v`` keeps the regex's fast scan for that letter.
+_VALUE_NAME = re.compile(r"v(?<![A-Za-z0-9_]v)([0-9]+)(?![A-Za-z0-9_])")
 
 
 def _part_code(part: "_Part", filename: str, first: int) -> types.CodeType:
@@ -90,27 +92,29 @@ def _part_code(part: "_Part", filename: str, first: int) -> types.CodeType:
 
     Long programs repeat themselves (N layers of the same ops give parts that differ only in their
     value names), and CPython's compile() costs ~10 us a line, so a part whose code -- comments left
-    out, every ``v<id>`` kept with its length -- matches one compiled before reuses that code object
-    with its names substituted: the same bytecode, constants, line table and column positions, only
-    the local and global names (``co_varnames``, ``co_names``) and the function's name, file and first
-    line differ. The code lines hold no string literal (else: compiled as they are), so every
-    ``v<id>`` is a name. tests/test_codegen_parts.py checks the result equals what compile() makes."""
+    out, every ``v<id>`` kept only as its length and its pattern of reuse -- matches one compiled
+    before reuses that code object with its names substituted: the same bytecode, constants, line
+    table and column positions; only the local and global names (``co_varnames``, ``co_names``) and
+    the function's name, file and first line differ. Code holding a string literal is compiled as it
+    is (a ``v<id>`` inside it would not be a name). tests/test_codegen_parts.py checks the result
+    equals what compile() makes."""
     text = "\n".join(part.code) + "\n"
-    names = _VALUE_NAME.findall(text)
+    pieces = _VALUE_NAME.split(text[4 + len(part.name):])  # (after "def <name>")
     index: dict[str, int] = {}
-    pattern = tuple([index.setdefault(n, len(index)) for n in names])
-    key = (_VALUE_NAME.sub("v", text[4 + len(part.name):]), len(part.name), pattern, tuple(map(len, index)))
-    cached = None if '"' in text or "'" in text else _PART_CODES.get(key)
+    pattern = tuple([index.setdefault(n, len(index)) for n in pieces[1::2]])
+    key = ("v".join(pieces[0::2]), len(part.name), pattern, tuple(map(len, index)))
+    literal = '"' in text or "'" in text
+    cached = None if literal else _PART_CODES.get(key)
     if cached is None:
         module = compile(text, filename, "exec")
         (code,) = [c for c in module.co_consts if isinstance(c, types.CodeType)]
-        if not any(isinstance(c, types.CodeType) for c in code.co_consts):  # (nested code: not renamed here)
+        if not literal and not any(isinstance(c, types.CodeType) for c in code.co_consts):  # (nested: not renamed)
             if len(_PART_CODES) >= _PART_CODES_MAX:
                 _PART_CODES.clear()
             _PART_CODES[key] = (code, list(index))
         return _shifted(code, first)
-    code, their_names = cached
-    rename = dict(zip(their_names, map(sys.intern, index)))
+    code, their_ids = cached
+    rename = {f"v{a}": sys.intern(f"v{b}") for a, b in zip(their_ids, index)}
     return code.replace(co_varnames=tuple([rename.get(n, n) for n in code.co_varnames]),
                         co_names=tuple([rename.get(n, n) for n in code.co_names]),
                         co_name=part.name, co_qualname=part.name, co_filename=filename,
@@ -225,6 +229,7 @@ class _OpWriter:
         self.multiline, self.statements = kernels.multiline, kernels.statements
         self.operands = operands  # node -> operand ids, as the memory planner read them (else asked of the graph)
         self.shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
+        self.forms: dict[tuple, str] = {}  # (op, operands, out of place) -> its line as a format string
 
     def describe(self, o: int) -> str:
         text = self.shown[o] = _describe_operand(self.graph, o)
@@ -232,28 +237,39 @@ class _OpWriter:
 
     def __call__(self, lines: list[str], line_nodes: dict[int, int], nid: int, dropped: Any) -> None:
         # Runs once per op of every program (10^6 times for the largest graphs): kept lean.
-        d = self.G._node[nid]
+        G = self.G
+        d = G._node[nid]
         op, attrs, name = d["op"], d["attrs"], d["name"]
         operands = self.operands.get(nid)
         if operands is None:
             operands = self.graph.operands(nid)
-        args = [f"v{o}" for o in operands]
-        if operands and _all_weak(self.G, operands):
-            # Python numbers only (a loaded file, or optimize=False): computed as NumPy values of their
-            # dtypes, as the node declares -- Python's arithmetic would raise (1 / 0), go complex
-            # ((-8.0) ** (1/3)) or build a huge int for minutes (10 ** 2**62).
-            args = [f"xp.asarray({a})" for a in args]
         out = self.inplace.get(nid)
         more: list[str] = []
-        if op in self.multiline:  # several lines (an n-ary sum): the first carries the comment
-            first, *more = self.statements(op, f"v{nid}", args, attrs, None if out is None else f"v{out}")
-            code = f"    {first}"
+        first = G._node[operands[0]] if operands else None
+        weak = first is not None and first["op"] == "constant" and first.get("weak") and _all_weak(G, operands)
+        if not attrs and not weak and op not in self.multiline:  # the common case: the op's line as a template
+            form = self.forms.get((op, len(operands), out is None))
+            if form is None:
+                form = self._form(op, len(operands), out is None)
+            code = form.format(*operands, n=nid, o=out)
         else:
-            text = self.inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
-            code = f"    v{nid} = {text or self.expression(op, args, attrs)}"
+            args = [f"v{o}" for o in operands]
+            if weak:
+                # Python numbers only (a loaded file, or optimize=False): computed as NumPy values of their
+                # dtypes, as the node declares -- Python's arithmetic would raise (1 / 0), go complex
+                # ((-8.0) ** (1/3)) or build a huge int for minutes (10 ** 2**62).
+                args = [f"xp.asarray({a})" for a in args]
+            if op in self.multiline:  # several lines (an n-ary sum): the first carries the comment
+                first_line, *more = self.statements(op, f"v{nid}", args, attrs, None if out is None else f"v{out}")
+                code = f"    {first_line}"
+            else:
+                text = self.inplace_expression(op, args, attrs, f"v{out}") if out is not None else None
+                code = f"    v{nid} = {text or self.expression(op, args, attrs)}"
         shown = self.shown
-        what = ", ".join([shown[o] if o in shown else self.describe(o) for o in operands[:COMMENT_OPERANDS]])
-        if len(operands) > COMMENT_OPERANDS:
+        if len(operands) <= COMMENT_OPERANDS:
+            what = ", ".join([shown.get(o) or self.describe(o) for o in operands])
+        else:
+            what = ", ".join([shown.get(o) or self.describe(o) for o in operands[:COMMENT_OPERANDS]])
             what += f", ... {len(operands) - COMMENT_OPERANDS} more"
         if attrs:
             what += _attrs_comment(op, attrs)
@@ -263,15 +279,29 @@ class _OpWriter:
         code_only = getattr(lines, "code", None)  # a part keeps its lines without comments too
         if code_only is not None:
             code_only.append(code)
-        for line in more:
-            lines.append(f"    {line}")
-            line_nodes[len(lines)] = nid
-        if self.check and _is_float(self.G, nid):
-            lines.append(_finite_line(self.G, nid))
-        if dropped:
-            lines.append(f"    del {', '.join(var(v) for v in dropped)}")
-        if code_only is not None:
-            code_only += lines[len(code_only):]
+        if more or dropped or self.check:
+            for line in more:
+                lines.append(f"    {line}")
+                line_nodes[len(lines)] = nid
+            if self.check and _is_float(G, nid):
+                lines.append(_finite_line(G, nid))
+            if dropped:
+                lines.append(f"    del {', '.join(var(v) for v in dropped)}")
+            if code_only is not None:
+                code_only += lines[len(code_only):]
+
+    def _form(self, op: str, n: int, out_of_place: bool) -> str:
+        """The line of an op without attributes on ``n`` operands as a format string of the node id
+        (``n``), the operands' ids (``0``, ``1``, ...) and the buffer written into (``o``), made once
+        from the kernel's template and kept (10^6 lines reuse a handful)."""
+        mark = [f"\x00{i}\x00" for i in range(n)]
+        text = self.inplace_expression(op, mark, {}, "\x00o\x00") if not out_of_place else None
+        line = f"    v\x00n\x00 = {text or self.expression(op, mark, {})}"
+        form = line.replace("{", "{{").replace("}", "}}")
+        for i in range(n):
+            form = form.replace(f"\x00{i}\x00", f"v{{{i}}}")
+        form = self.forms[(op, n, out_of_place)] = form.replace("\x00n\x00", "{n}").replace("\x00o\x00", "v{o}")
+        return form
 
 
 def _all_weak(G: Any, operands: list) -> bool:
