@@ -166,8 +166,10 @@ class Graph:
         # Written straight into networkx's own dicts, exactly as MultiDiGraph.add_node/add_edge would
         # (node data; one keyed edge {slot: {"slot": slot}} per operand): those public calls re-check
         # and re-create per edge what is known here, and were a third of building a graph of 10^5 nodes.
-        data = {"op": op, "name": name, "shape": tuple(shape), "dtype": np.dtype(dtype), "attrs": attrs}
-        data.update(self._tags)
+        if type(dtype) not in _DTYPE_CLASSES:  # (np.dtype(d) of a dtype costs 0.6 us: the plain ones pass as they are)
+            dtype = np.dtype(dtype)
+        data = {"op": op, "name": name, "shape": shape if type(shape) is tuple else tuple(shape), "dtype": dtype,
+                "attrs": attrs, **self._tags}
         data.update(extra)
         G._node[nid] = data
         succ, pred = G._succ, G._pred
@@ -227,8 +229,8 @@ class Graph:
     @contextlib.contextmanager
     def tagging(self, **tags: Any) -> Iterator[None]:
         """Nodes created inside the block carry ``tags`` (the adjoint pass marks its nodes so)."""
-        saved = dict(self._tags)
-        self._tags.update(tags)
+        saved = self._tags
+        self._tags = {**saved, **tags}  # a new dict: a tag dict is never changed once made (see ``_scalar_key``)
         try:
             yield
         finally:
@@ -374,7 +376,17 @@ _NOT_TAGS = frozenset({"op", "name", "shape", "dtype", "attrs", "value", "weak",
 
 def _scalar_key(value: Any, tags: dict) -> tuple:
     # repr tells 0.0 from -0.0 (== does not); the type tells 1 from 1.0 from True; NaN matches itself.
-    return type(value), repr(value), tuple(sorted(tags.items()))
+    # The sorted tags are kept for the last tag dict seen (tag dicts are never changed once made).
+    global _last_tags
+    last = _last_tags  # (one tuple, read and replaced whole: threads building graphs see a consistent pair)
+    if last[0] is not tags:
+        last = _last_tags = (tags, tuple(sorted(tags.items())))
+    return type(value), repr(value), last[1]
+
+
+_last_tags: tuple = (None, ())
+# The classes of NumPy's plain dtypes (float64, int8, bool, ...): a dtype of one of these needs no np.dtype() call.
+_DTYPE_CLASSES = frozenset(type(np.dtype(c)) for c in "?bBhHiIlLqQefdg")
 
 
 def _copy_nx(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
