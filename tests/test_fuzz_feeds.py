@@ -13,7 +13,9 @@ from hypothesis.extra import numpy as hnp
 import revgraph as rg
 from revgraph import demos
 
-FUZZ = settings(deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+# No deadline: a test must not assert a time (a loaded machine trips one); bounded time for hostile input
+# is tests/test_hostile_scale.py's job, each case forked under a CPU-time limit.
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf * 0 and friends
 
 DTYPES = [np.float64, np.float32, np.float16, np.int64, np.int32, np.uint8, np.bool_, np.complex128]

@@ -20,7 +20,9 @@ from revgraph.ir.registry import all_ops
 from optable import OP_CASES
 import hostile
 
-FUZZ = settings(deadline=1000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# No deadline: a test must not assert a time (a loaded machine trips one); bounded time for hostile files is
+# tests/test_hostile_scale.py's job, each case forked under a CPU-time limit.
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _seed_graphs():
