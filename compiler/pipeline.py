@@ -115,7 +115,8 @@ def _optimize(work: Any, roots: list[int], protected: list[int], optimize: bool,
 
 
 def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend: str,
-                      options: dict, own: bool = False, keep_layers: bool = True) -> CompiledFunction:
+                      options: dict, own: bool = False, keep_layers: bool = True,
+                      finish: Optional[Callable[[Plan], None]] = None) -> CompiledFunction:
     ids = [t.id for t in flat]
     optimize = options["optimize"]
     if optimize and not own:  # the passes edit the graph: work on a copy, never on the user's
@@ -127,6 +128,8 @@ def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend
     plan = Plan(graph, {"call": Program("call", params, body, ids)}, options={**options, "stats": stats})
     b = _backend(backend, options.get("backend_options", {}))
     _plan_memory(plan, b)
+    if finish is not None:  # the last word before lowering (rg.optim's fused step adds its update lines)
+        finish(plan)
     return b.function_class(plan, b.lower(plan), rebuild)
 
 

@@ -6,7 +6,7 @@ knows how."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from ..ir.graph import Graph
 
@@ -21,6 +21,10 @@ class Program:
     results: list[int]
     boxed: bool = False  # takes its arguments as one list, which it empties (so each is freed at its last use)
     fed: int = -1  # how many leading params the caller feeds (-1: all); the rest another program of the plan returned
+    # Lines run after the body, before the return (rg.optim's fused step: the in-place update of the parameters
+    # from the gradients among the results), and what the return gives when not every result (None: all).
+    epilogue: tuple = ()
+    returns: Optional[list[int]] = None
 
 
 @dataclass

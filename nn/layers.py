@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Optional
 
 import numpy as np
 
 from ..dynamic import Variable
 from ..ir.errors import GraphError
+from ..ir.tensor import Tensor
 from ..ir.ops import avg_pool2d, batch_norm, conv2d, dropout, embedding, max_pool2d, relu, reshape, sigmoid, tanh
 from .init import INITS
 from .module import Module
@@ -139,9 +141,11 @@ class BatchNorm(Module):
 
     Training mode normalises with the batch's statistics; evaluation mode with running averages
     (``running = momentum * running + (1 - momentum) * batch``, the book's momentum 0.9), which are
-    updated when the layer runs dynamically or on arrays. A static graph is a pure description, so a
-    compiled step does not update them: after static training, call ``model.calibrate(batches)`` (runs
-    the batches through the model on arrays, in training mode, updating every BatchNorm's averages).
+    updated when the layer runs dynamically or on arrays, and by a fused training step
+    (``opt.compile(loss, model)``), whose program updates them in place as it updates the parameters.
+    A step compiled with ``rg.compile`` leaves them alone (a static graph is a pure description): after
+    such training, call ``model.calibrate(batches)`` (runs the batches through the model on arrays, in
+    training mode, updating every BatchNorm's averages).
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.9, dtype: str = "float64") -> None:
@@ -151,10 +155,19 @@ class BatchNorm(Module):
         self.add_param("beta", np.zeros(num_features, dtype))
         object.__setattr__(self, "running_mean", np.zeros(num_features, dtype))
         object.__setattr__(self, "running_var", np.ones(num_features, dtype))
+        object.__setattr__(self, "_batches", weakref.WeakKeyDictionary())  # graph -> the inputs normalised in training
+
+    def batch_statistics(self, graph: Any) -> list[tuple]:
+        """For each call of this layer in training mode on ``graph``: ``(x, axes)``, the node id of the input
+        normalised and the axes of its statistics (what a fused training step updates the running averages
+        from). Ids, not Tensors: a Tensor would keep its graph, the weak key, alive."""
+        return [(x, (0,) if ndim == 2 else (0, 2, 3)) for x, ndim in self._batches.get(graph, [])]
 
     def forward(self, x: Any) -> Any:
         gamma, beta = self.p("gamma", x), self.p("beta", x)
         if self.training:
+            if isinstance(x, Tensor):
+                self._batches.setdefault(x.graph, []).append((x.id, len(x.shape)))
             self._update_running(x)
             return batch_norm(x, gamma, beta, self.eps)
         # The running averages enter as constants: a static graph built in eval mode bakes in their values then.

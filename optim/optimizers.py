@@ -3,7 +3,7 @@ updates the arrays it is given in place, so a model's live parameters change whe
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
@@ -75,6 +75,35 @@ class Optimizer:
                 raise GraphError(f"{type(self).__name__}.update: parameter {k!r} has dtype {p.dtype}; only float "
                                  "parameters can be trained")
 
+    # -- the fused step (optim/fused.py writes these lines into the generated program) --------------
+    slots: tuple = ()  # the per-parameter state arrays, by key of ``state[name]``
+    hyper: tuple = ("lr",)  # the attributes the update lines read (at every call: a schedule may change them)
+
+    def compile(self, loss: Any, params: Any, *, grads: bool = False, optimize: bool = True) -> Any:
+        """A fused training step: one generated program computing ``loss``, its gradients and this
+        optimizer's in-place update of ``params`` (an rg.nn model, or a dict name -> (graph input, live
+        array)). ``step(**feeds)`` returns the loss (``(loss, grads)`` with ``grads=True``); the update lines
+        are in ``step.source``. Weight decay and clipping are written in when set here; ``lr`` and the
+        other hyperparameters are read at every call. The state is this optimizer's (``opt.state``,
+        ``opt.iter``), so fused steps and ``update`` calls agree.
+
+        >>> opt = rg.optim.Momentum(lr=0.01)
+        >>> step = opt.compile(rg.softmax_cross_entropy(model(x), t), model)
+        >>> loss = step(x=xb, t=tb)                 # model.params updated in place
+        """
+        from .fused import compile_step
+
+        return compile_step(self, loss, params, grads=grads, optimize=optimize)
+
+    def _begin_lines(self) -> list[str]:
+        """Source lines run once per fused step, before the parameters (as ``_begin``)."""
+        return []
+
+    def _update_lines(self, p: str, g: str, s: dict) -> list[str]:  # pragma: no cover - abstract
+        """Source lines of :meth:`step` for parameter ``p`` with gradient ``g`` and state arrays ``s``
+        (by slot key), the same NumPy expressions in the same order (so both round alike)."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr})"
 
@@ -87,6 +116,9 @@ class SGD(Optimizer):
 
     def step(self, name, param, grad):
         param -= self.lr * grad
+
+    def _update_lines(self, p, g, s):
+        return [f"{p} -= lr * {g}"]
 
 
 class Momentum(Optimizer):
@@ -102,8 +134,14 @@ class Momentum(Optimizer):
         v -= self.lr * grad
         return v
 
+    slots, hyper = ("v",), ("lr", "momentum")
+
     def step(self, name, param, grad):
         param += self._velocity(name, param, grad)
+
+    def _update_lines(self, p, g, s):
+        v = s["v"]
+        return [f"{v} *= momentum".ljust(40) + f"# v = momentum * v - lr * {g}", f"{v} -= lr * {g}", f"{p} += {v}"]
 
 
 class Nesterov(Momentum):
@@ -114,6 +152,11 @@ class Nesterov(Momentum):
         param += self.momentum * self.momentum * v
         param -= (1 + self.momentum) * self.lr * grad
 
+    def _update_lines(self, p, g, s):
+        v = s["v"]
+        return [f"{v} *= momentum".ljust(40) + f"# v = momentum * v - lr * {g}", f"{v} -= lr * {g}",
+                f"{p} += momentum * momentum * {v}", f"{p} -= (1 + momentum) * lr * {g}"]
+
 
 class AdaGrad(Optimizer):
     """h ← h + (∂L/∂W)²;  W ← W − lr · ∂L/∂W / (√h + 1e-7)."""
@@ -121,10 +164,16 @@ class AdaGrad(Optimizer):
     def __init__(self, lr: float = 0.01, **kwargs) -> None:
         super().__init__(lr, **kwargs)
 
+    slots = ("h",)
+
     def step(self, name, param, grad):
         h = self._slot(name, "h", param)
         h += grad * grad
         self._scaled(param, grad, h)
+
+    def _update_lines(self, p, g, s):
+        h = s["h"]
+        return [f"{h} += {g} * {g}", f"{p} -= lr * {g} / (xp.sqrt({h}) + {EPS!r})"]
 
 
 class RMSprop(Optimizer):
@@ -139,6 +188,13 @@ class RMSprop(Optimizer):
         h *= self.decay_rate
         h += (1 - self.decay_rate) * grad * grad
         self._scaled(param, grad, h)
+
+    slots, hyper = ("h",), ("lr", "decay_rate")
+
+    def _update_lines(self, p, g, s):
+        h = s["h"]
+        return [f"{h} *= decay_rate", f"{h} += (1 - decay_rate) * {g} * {g}",
+                f"{p} -= lr * {g} / (xp.sqrt({h}) + {EPS!r})"]
 
 
 class Adam(Optimizer):
@@ -159,3 +215,13 @@ class Adam(Optimizer):
         m += (1 - self.beta1) * (grad - m)
         v += (1 - self.beta2) * (grad * grad - v)
         param -= self._lr_t * m / (np.sqrt(v) + EPS)
+
+    slots, hyper = ("m", "v"), ("lr", "beta1", "beta2")
+
+    def _begin_lines(self):
+        return ["opt.iter += 1", "lr_t = lr * xp.sqrt(1.0 - beta2 ** opt.iter) / (1.0 - beta1 ** opt.iter)"]
+
+    def _update_lines(self, p, g, s):
+        m, v = s["m"], s["v"]
+        return [f"{m} += (1 - beta1) * ({g} - {m})", f"{v} += (1 - beta2) * ({g} * {g} - {v})",
+                f"{p} -= lr_t * {m} / (xp.sqrt({v}) + {EPS!r})"]

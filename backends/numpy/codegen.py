@@ -192,14 +192,16 @@ def _function(graph: Graph, program: Program, memory: Any = None, check: bool = 
     lines += [_finite_line(G, p) for p in program.params if check and _is_float(G, p)]
     line_nodes: dict[int, int] = {}
     write = _OpWriter(graph, inplace, check, memory.operands if memory is not None else {}, kernels)
-    results = ", ".join(var(r) for r in program.results)
+    returned = program.results if program.returns is None else program.returns
+    results = ", ".join(var(r) for r in returned)
+    ending = [*program.epilogue, f"    return ({results},)" if len(returned) == 1 else f"    return ({results})"]
     if len(program.body) <= PART_OPS:
         for nid in program.body:
             write(lines, line_nodes, nid, frees.get(nid, ()))
-        lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
+        lines += ending
         return lines, line_nodes, []
     parts = _parts(graph, program, frees, inplace, write, line_nodes, lines)
-    lines.append(f"    return ({results},)" if len(program.results) == 1 else f"    return ({results})")
+    lines += ending
     placed = []
     for part in parts:  # after the function, so that its line numbers stay those of the lines above
         start = len(lines) + 2
