@@ -563,7 +563,11 @@ KINKED = {
 }
 from randgraph_shape import SHAPE_GENERATORS  # noqa: E402  (shape/combination ops, advanced indexing)
 
+from randgraph_image import IMAGE_KINKED, IMAGE_SMOOTH  # noqa: E402  (image ops, embedding, dropout)
+
 SMOOTH.update(SHAPE_GENERATORS)
+SMOOTH.update(IMAGE_SMOOTH)
+KINKED.update(IMAGE_KINKED)
 GENERATORS = {**SMOOTH, **KINKED}
 HELPER_OPS = set(COMPARISONS) | set(TESTS) | {"argmax", "argmin"}  # drawn inside where, bool_int and softmax_cross_entropy
 
@@ -581,16 +585,16 @@ def input_shapes(draw: Callable, n: int) -> list[tuple]:
 
 @st.composite
 def graph_specs(draw: Callable, min_ops: int = 1, max_ops: int = 40, smooth: bool = False,
-                max_inputs: int = 3, ops: Optional[list] = None) -> GraphSpec:
+                max_inputs: int = 3, ops: Optional[list] = None, generators: Optional[dict] = None) -> GraphSpec:
     """A hypothesis strategy drawing a random GraphSpec (see the module docstring); ``ops`` limits the
-    generators drawn from to those names."""
+    generators drawn from to those names; ``generators`` replaces the table (name -> generator)."""
     n_inputs = draw(st.integers(1, max_inputs))
     shapes = draw(input_shapes(n_inputs))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     names = [f"x{i}" for i in range(n_inputs)]
     feeds = {n: rng.normal(size=s) for n, s in zip(names, shapes)}
     b = _Builder(draw, rng, list(feeds.values()))
-    table = SMOOTH if smooth else GENERATORS
+    table = generators if generators is not None else SMOOTH if smooth else GENERATORS
     if ops is not None:
         table = {k: table[k] for k in ops if k in table}
     n_ops = draw(st.integers(min_ops, max_ops))

@@ -142,3 +142,14 @@ def test_reference_conv_matches_kernel_on_a_grid():
         x, W = rng.normal(size=(2, 2, 7, 6)), rng.normal(size=(3, 2, 3, 2))
         np.testing.assert_allclose(rg.conv2d(x, W, stride=stride, pad=pad), ref_conv2d(x, W, stride=stride, pad=pad),
                                    rtol=1e-12)
+
+
+def test_im2col_whose_windows_are_the_rows_is_still_a_fresh_array():
+    """One window position per image (1x1 kernel on 1x1 images): the reshape of the windows is a read-only
+    view of x, yet im2col is declared fresh, so the memory plan wrote the next op into it (found by the image
+    generators of tests/randgraph_image.py: "output array is read-only")."""
+    g = rg.Graph()
+    x = g.input("x", shape=(4, 1, 1, 1))
+    fed = np.arange(4.0).reshape(4, 1, 1, 1)
+    np.testing.assert_array_equal(rg.compile(rg.im2col(x, 1) * 2.0)(x=fed).ravel(), [0.0, 2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(fed.ravel(), [0.0, 1.0, 2.0, 3.0])

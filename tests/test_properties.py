@@ -8,6 +8,7 @@ from hypothesis import given, settings
 
 import revgraph as rg
 from randgraph import GENERATORS, HELPER_OPS, graph_specs
+from randgraph_image import dropout_ops
 
 
 # Random compositions can be ill-conditioned: central differences (eps 1e-6) then carry ~1e-5 relative
@@ -90,15 +91,41 @@ def test_the_thorough_profile_runs_fifty_times_more_examples():
 def test_the_random_graphs_draw_from_every_public_op():
     from revgraph.ir.ops import PUBLIC
 
-    assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS - IMAGE_OPS
+    assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS
 
 
-# Not drawn by the random graphs yet: the image ops need (N, C, H, W) operands with C, H, W declared (the random
-# graphs' unknown-size mode declares every size None), embedding needs integer ids and dropout is random. Their
-# checks: tests/optable_conv.py (values, both derivatives, float32, both engines), tests/test_conv.py,
-# tests/test_dropout.py, tests/test_nn.py. A generator that builds images is left to do (issue 14's note).
-IMAGE_OPS = {"conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "im2col", "col2im", "batch_norm", "dropout",
-             "embedding"}
+def _seeded(fn, seed=3):
+    """``fn`` run after ``rg.seed(seed)``: every run draws the same dropout mask (one dropout per graph)."""
+    def run(*args, **kwargs):
+        rg.seed(seed)
+        return fn(*args, **kwargs)
+    return run
+
+
+@given(graph_specs(max_ops=8, generators=dropout_ops()))
+def test_dropout_under_a_fixed_seed_gives_the_same_mask_to_every_engine_and_its_gradient(spec):
+    """dropout with p > 0 (tests/randgraph_image.py draws it with p = 0 everywhere else): under rg.seed the
+    compiled program, eager NumPy and the unknown-size build draw the same mask, and the gradient is that of
+    the function with that mask (central differences of the re-seeded compiled function)."""
+    g, xs, out = spec.build()
+    f = _seeded(rg.compile(out))
+    eager = _seeded(spec.replay)(*spec.feeds.values())
+    np.testing.assert_allclose(f(**spec.feeds), eager, rtol=1e-12, atol=1e-14)
+    _, xs2, out2 = spec.build(unknown_sizes=True)
+    np.testing.assert_allclose(_seeded(rg.compile(out2))(**spec.feeds), eager, rtol=1e-12, atol=1e-14)
+    seed = np.random.default_rng(0).normal(size=out.shape)
+    step = rg.compile(rg.sum(out * g.constant(seed)), wrt=xs)
+    _, grads = _seeded(step.value_and_grad)(**spec.feeds)
+    loss = _seeded(rg.compile(rg.sum(out * g.constant(seed))))
+    for name, gr in zip(spec.input_names, grads):
+        x = spec.feeds[name]
+        numeric = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[i] += 1e-6
+            down[i] -= 1e-6
+            numeric[i] = (loss(**{**spec.feeds, name: up}) - loss(**{**spec.feeds, name: down})) / 2e-6
+        np.testing.assert_allclose(gr, numeric, **TOL)
 
 
 # Regressions the random graphs found (sizes declared None meeting a size of 1).

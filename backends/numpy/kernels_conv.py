@@ -38,7 +38,10 @@ def im2col(x, kernel_size, stride, pad):
     """The book's matrix: one row per (n, oh, ow), columns ordered (c, kh, kw)."""
     w = _windows(x, kernel_size, stride, pad)
     n, c, oh, ow, kh, kw = w.shape
-    return w.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+    cols = w.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+    # The reshape copies, except where the windows already lie as the rows do (one window position, say): then
+    # it is a read-only view of x, and im2col is declared fresh (the memory plan may write into its result).
+    return cols if cols.flags.writeable else cols.copy()
 
 
 def col2im(cols, x_shape, kernel_size, stride, pad):
