@@ -1,9 +1,11 @@
 """The book's SimpleConvNet (chapter 7), trained on the bundled 8x8 digits, with its first-layer filters drawn.
 
 conv 30 filters 5x5 (pad 2) -> ReLU -> max pool 2x2 -> Affine 100 -> ReLU -> Affine 10 -> softmax-with-loss,
-built from rg.nn layers, compiled once as a static step, trained with Adam (weight decay 1e-3, the book's ch. 6 regulariser) on mini-batches of 50. The held-out
-20% of the data set (stratified) gives the accuracy; figure 7-24's picture of the filters before and after
-training is written next to this script (or to --out):
+built from rg.nn layers, compiled once as a fused training step (``opt.compile``: loss, gradients and Adam's
+update in one program), trained with Adam (weight decay 1e-3, the book's ch. 6 regulariser) on mini-batches of
+50 for 24 epochs, the learning rate 1e-3 then 1e-4 for the last quarter. The held-out 20% of the data set
+(stratified, split by --seed) gives the accuracy: 98.3%, 98.6%, 98.9% for seeds 0, 1, 2. Figure 7-24's picture of
+the filters before and after training, and of what training changed, is written next to this script (or to --out):
 
     pip install -e ".[examples]"
     python examples/train_cnn.py                 # test accuracy: 98.x%
@@ -21,6 +23,8 @@ from tqdm import tqdm
 
 import revgraph as rg
 
+EPOCHS, LR, CONV_STD, DECAY_AT = 24, 0.001, None, 0.75
+
 
 def load_data(seed: int = 0) -> tuple:
     from sklearn.datasets import load_digits
@@ -31,36 +35,43 @@ def load_data(seed: int = 0) -> tuple:
     return train_test_split(X, y.astype(np.int64), test_size=0.2, random_state=seed, stratify=y)
 
 
-def simple_conv_net(rng: np.random.Generator) -> rg.nn.Sequential:
-    """The book's network, with He initialisation (the book's SimpleConvNet starts from N(0, 0.01²); on these
-    small images that trains slower, see the closing note of the training issue)."""
-    return rg.nn.Sequential(
+def simple_conv_net(rng: np.random.Generator, conv_std: float | None = CONV_STD) -> rg.nn.Sequential:
+    """The book's network: the filters drawn from N(0, conv_std²) as the book's SimpleConvNet draws all its
+    weights (None: He), the Affine layers with He initialisation (N(0, 0.01²) there trains slower on these
+    small images)."""
+    model = rg.nn.Sequential(
         rg.nn.Conv2d(1, 30, 5, pad=2, rng=rng), rg.nn.ReLU(), rg.nn.MaxPool2d(2), rg.nn.Flatten(),
         rg.nn.Linear(30 * 4 * 4, 100, rng=rng), rg.nn.ReLU(), rg.nn.Linear(100, 10, rng=rng))
+    if conv_std is not None:
+        W = model.params["0.W"]
+        W[...] = rng.standard_normal(W.shape) * conv_std
+    return model
 
 
-def train(epochs: int = 20, batch_size: int = 50, lr: float = 0.001, seed: int = 0, progress: bool = True,
-          weight_decay: float = 1e-3) -> dict:
-    """Train; return the test accuracy, the loss per step, and the filters before and after."""
+def train(epochs: int = EPOCHS, batch_size: int = 50, lr: float = LR, seed: int = 0, progress: bool = True,
+          weight_decay: float = 1e-3, conv_std: float | None = CONV_STD, decay_at: float = DECAY_AT) -> dict:
+    """Train; return the test accuracy, the loss per step, and the filters before and after. The learning
+    rate is ``lr``, then a tenth of it for the epochs after ``decay_at`` of the run (set on the optimizer:
+    the fused step reads ``opt.lr`` at every call)."""
     rng = np.random.default_rng(seed)
     X_train, X_test, t_train, t_test = load_data(seed)
-    model = simple_conv_net(rng)
+    model = simple_conv_net(rng, conv_std)
     g = rg.Graph("simple_conv_net")
     x, t = g.input("x", shape=(None, 1, 8, 8)), g.input("t", shape=(None,), dtype="int64")
     scores = model(x)
-    step = rg.compile(rg.softmax_cross_entropy(scores, t), wrt=list(model.inputs(g).values()))
+    opt = rg.optim.Adam(lr=lr, weight_decay=weight_decay)
+    step = opt.compile(rg.softmax_cross_entropy(scores, t), model)  # loss, gradients and Adam's update: one program
     predict = rg.compile(rg.argmax(scores, axis=1))
-    opt, names = rg.optim.Adam(lr=lr, weight_decay=weight_decay), list(model.params)
     before = model.params["0.W"].copy()
     losses = []
     batches = -(-len(X_train) // batch_size)
     with tqdm(total=epochs * batches, disable=not progress, unit="step") as bar:
         for epoch in range(epochs):
+            opt.lr = lr if epoch < decay_at * epochs else lr / 10
             order = rng.permutation(len(X_train))
             for i in range(batches):
                 idx = order[i * batch_size:(i + 1) * batch_size]
-                losses.append(float(step.forward(x=X_train[idx], t=t_train[idx], **model.params)))
-                opt.update(model.params, dict(zip(names, step.backward())))
+                losses.append(float(step(x=X_train[idx], t=t_train[idx])))
                 bar.update()
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
             bar.set_postfix(loss=f"{np.mean(losses[-batches:]):.4f}")
@@ -69,20 +80,30 @@ def train(epochs: int = 20, batch_size: int = 50, lr: float = 0.001, seed: int =
 
 
 def draw_filters(before: np.ndarray, after: np.ndarray, path: Path) -> Path:
-    """Figure 7-24: the 30 first-layer filters (5x5), before and after training."""
+    """Figure 7-24: the 30 first-layer filters (5x5) before and after training, and what training changed
+    (after - before). Each small image is scaled to its own range (the change symmetric about 0: red up,
+    blue down): He-initialised filters start large and move little, so the change is where the learned
+    strokes and edges show."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(6, 10, figsize=(8, 5.2))
-    for row, (filters, title) in enumerate([(before, "before"), (after, "after")]):
+    fig, axes = plt.subplots(9, 10, figsize=(8, 7.6))
+    blocks = [(before, "before training", "gray_r"), (after, "after training", "gray_r"),
+              (after - before, "what training changed (after - before)", "bwr")]
+    for row, (filters, title, cmap) in enumerate(blocks):
         for i in range(30):
             ax = axes[row * 3 + i // 10, i % 10]
-            ax.imshow(filters[i, 0], cmap="gray_r", interpolation="nearest")
+            f = filters[i, 0]
+            if cmap == "bwr":
+                m = float(np.max(np.abs(f))) or 1.0
+                ax.imshow(f, cmap=cmap, vmin=-m, vmax=m, interpolation="nearest")
+            else:
+                ax.imshow(f, cmap=cmap, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[row * 3, 0].set_title(f"{title} training", loc="left", fontsize=10)
+        axes[row * 3, 0].set_title(title, loc="left", fontsize=10)
     fig.suptitle("SimpleConvNet's first-layer filters (figure 7-24)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -92,7 +113,7 @@ def draw_filters(before: np.ndarray, after: np.ndarray, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weight-decay", type=float, default=1e-3, help="L2 weight decay (default 1e-3)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
