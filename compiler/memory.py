@@ -70,6 +70,9 @@ class ProgramMemory:
     inplace: dict[int, int] = field(default_factory=dict)       # body node -> node whose buffer it writes
     reused: dict[int, int] = field(default_factory=dict)        # body node -> dead value whose buffer it takes
     peak_bytes: Optional[int] = None                            # planned peak of the values this program holds
+    # Results whose buffer is a fresh array of this program's, shared with no other result: handed to a
+    # program that owns them (a step's residuals, boxed), that program may overwrite them.
+    exclusive: set[int] = field(default_factory=set)
     unknown_sizes: int = 0                                      # values whose size is fixed only at run time
     # Each body node's operands in slot order: read here anyway, and kept for the backend's code generator.
     operands: dict[int, list[int]] = field(default_factory=dict, repr=False)
@@ -96,9 +99,11 @@ def last_uses(graph: Graph, program: Program) -> dict[int, int]:
 
 
 def plan_program(graph: Graph, program: Program, inplace: bool = True,
-                 writes_into: WritesInto = never) -> ProgramMemory:
+                 writes_into: WritesInto = never, owned_params: frozenset = frozenset()) -> ProgramMemory:
     """Liveness, frees and (when ``inplace``) in-place reuse for one scheduled program, writing
-    into a buffer only for ops the backend says it can (``writes_into``)."""
+    into a buffer only for ops the backend says it can (``writes_into``). ``owned_params``: arguments
+    whose buffers the program owns (a boxed program's residuals that the forward made for it alone),
+    written into and reused like the arrays it computes."""
     last = last_uses(graph, program)
     # Which buffers each value may share memory with (itself, or its operands' for views).
     bases: dict[int, frozenset] = {p: frozenset((p,)) for p in program.params}
@@ -106,6 +111,10 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True,
     plan = ProgramMemory()
     operands_of = {nid: graph.operands(nid) for nid in program.body}  # read twice here and in _simulate
     owned = fresh_values(graph, operands_of)  # the buffers this program may overwrite
+    if program.boxed:  # (an unboxed program's caller still holds its arguments)
+        for p in owned_params.intersection(program.params):
+            owned.add(p)
+            readers_of_base[p] = last.get(p, -1)
     for i, nid in enumerate(program.body):
         operands = operands_of[nid]
         if nid in owned:
@@ -122,11 +131,24 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True,
             for b in bases[nid]:
                 readers_of_base[b] = max(readers_of_base.get(b, -1), last.get(nid, i))
     plan.operands = operands_of
+    plan.exclusive = _exclusive_results(program, bases, owned)
     plan.frees = _frees(graph, program, last, {})
     plan.peak_bytes, plan.unknown_sizes = _simulate(graph, program, plan, operands_of, owned)
     if inplace:
         _reuse_dead_buffers(graph, program, plan, last, bases, readers_of_base, owned, writes_into)
     return plan
+
+
+def _exclusive_results(program: Program, bases: dict, owned: set[int]) -> set[int]:
+    """The results whose buffer is one fresh array of this program, shared with no other result (nor
+    returned twice): whoever receives one of them alone may write into it."""
+    sharing: dict[int, int] = {}
+    for r in program.results:
+        for b in bases.get(r, (r,)):
+            sharing[b] = sharing.get(b, 0) + 1
+    params = set(program.params)
+    return {r for r in program.results if r not in params and len(bases.get(r, ())) == 1
+            and next(iter(bases[r])) in owned and sharing[next(iter(bases[r]))] == 1}
 
 
 def _frees(graph: Graph, program: Program, last: dict, held: dict[int, int]) -> dict[int, list[int]]:
@@ -165,7 +187,8 @@ def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, las
         return (nid in owned and len(bases[nid]) == 1 and d["shape"] != () and is_static(d["shape"])
                 and (nbytes(graph, nid) or 0) >= REUSE_MIN_BYTES and nid in bases[nid])
 
-    big = [nid for nid in body if big_fresh(nid)]
+    params = [p for p in program.params if p in owned]  # residuals handed over to this program alone
+    big = [nid for nid in params + body if big_fresh(nid)]
     if not big:
         return
     holder = {b: b for b in big}  # then the last in-place result into each, in program order

@@ -133,13 +133,19 @@ def _compile_function(graph: Any, flat: list[Tensor], rebuild: Callable, backend
     return b.function_class(plan, b.lower(plan), rebuild)
 
 
-def _plan_memory(plan: Plan, backend: Backend) -> None:
+def _plan_memory(plan: Plan, backend: Backend, handed: frozenset = frozenset()) -> None:
     """Liveness and frees always; writing into dying operands' buffers only when optimising, and
-    not under check_finite (its error names the operands' values, which must still be there)."""
+    not under check_finite (its error names the operands' values, which must still be there).
+    A program fed another's results (a step's backward: the residuals, handed over in the list it
+    empties) owns those that program made for it alone (``handed``: also those of a forward planned
+    before), so it may write into them as into its own arrays."""
     inplace = plan.options["optimize"] and not plan.options.get("check_finite")
     writes_into = backend.writes_into
     for name, program in plan.programs.items():
-        plan.memory[name] = plan_program(plan.graph, program, inplace=inplace, writes_into=writes_into)
+        owned = handed.intersection(program.params[program.fed:]) if program.fed >= 0 else frozenset()
+        plan.memory[name] = memory = plan_program(plan.graph, program, inplace=inplace, writes_into=writes_into,
+                                                  owned_params=owned)
+        handed = handed | memory.exclusive
 
 
 def _compile_step(graph: Any, y: Tensor, wrt: list[Tensor], single: bool, backend: str,
@@ -218,7 +224,7 @@ def _compile_backward_at_one(plan: Plan, backend: str) -> Optional[_Compiled]:
                                               ("input", "constant")], roots, boxed=True, fed=0)
     one_plan = Plan(work, {"backward": program}, options={k: v for k, v in opts.items() if k != "stats"})
     b = _backend(backend, opts.get("backend_options", {}))
-    _plan_memory(one_plan, b)
+    _plan_memory(one_plan, b, handed=frozenset(plan.memory["forward"].exclusive))
     return _Compiled(one_plan, b.lower(one_plan))
 
 

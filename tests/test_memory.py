@@ -28,6 +28,11 @@ def line_of(step, name):
     return next(line for line in step.source.splitlines() if f"# {name} = " in line)
 
 
+def in_place(line):
+    """Whether a generated line writes into an existing buffer (``out=``, or ``v1 *= v2``)."""
+    return "out=" in line or re.match(r"\s*v\d+ (\+|-|\*|/|\*\*)= ", line) is not None
+
+
 def test_intermediates_are_dropped_right_after_their_last_use():
     g = rg.Graph()
     x = g.input("x", (30, 40))  # 9600 bytes: values under memory.FREE_MIN_BYTES are not worth a del line
@@ -55,9 +60,9 @@ def test_elementwise_ops_write_into_a_dying_operand_but_never_into_feeds_views_o
     v = (x * 2.0).rename("v")              # x is a feed: never written
     y = rg.sum(u) + rg.sum(rg.sin(t)) + rg.sum(v)
     step = both(y, x, {"x": X})
-    assert "out=" in line_of(step, "u"), "u = s + 1 did not reuse s's buffer"
-    assert "out=" not in line_of(step, "s"), "s wrote into e while its transpose is still to be read"
-    assert "out=" not in line_of(step, "v"), "v wrote into the fed array"
+    assert in_place(line_of(step, "u")), "u = s + 1 did not reuse s's buffer"
+    assert not in_place(line_of(step, "s")), "s wrote into e while its transpose is still to be read"
+    assert not in_place(line_of(step, "v")), "v wrote into the fed array"
     x0 = X.copy()
     step.value_and_grad(x=x0)
     np.testing.assert_array_equal(x0, X, err_msg="running the program changed the caller's array")
@@ -67,7 +72,7 @@ def test_inplace_is_off_without_optimisation_and_reported_in_the_plan():
     g = rg.Graph()
     x = g.input("x", (3, 4))
     y = rg.sum(rg.tanh(rg.exp(x) + 1.0))
-    assert "out=" not in rg.compile(y, wrt=x, optimize=False).source
+    assert not any(in_place(ln) for ln in rg.compile(y, wrt=x, optimize=False).source.splitlines())
     plan = rg.compile(y, wrt=x).memory_plan()
     assert plan["programs"]["forward"]["inplace"], plan
 
@@ -121,7 +126,7 @@ def test_check_finite_turns_off_inplace_writes_so_the_error_can_show_the_operand
     y = rg.sum(rg.log(rg.exp(x) - 1.0))  # log(0) at x = 0
     step = rg.compile(y, wrt=x, check_finite=True)
     assert all(not p["inplace"] for p in step.memory_plan()["programs"].values()), step.memory_plan()
-    assert "out=" not in step.source
+    assert not any(in_place(ln) for ln in step.source.splitlines())
     with np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
         step.forward(x=np.zeros((30, 40)))
 
@@ -208,3 +213,83 @@ def test_taking_over_dead_buffers_keeps_values_and_gradients(spec):
         opt = step.value_and_grad(**spec.feeds)  # (the fused program compiles here, under the same plan)
     for a, b in zip([opt[0], *opt[1]], [raw[0], *raw[1]]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# -- the backward writes into the residuals the forward made for it alone -----------------------------
+def _forward_backward(step, feeds):
+    value = step.forward(**feeds)
+    return value, step.backward()
+
+
+def test_the_backward_writes_into_residuals_the_forward_made_for_it_alone():
+    loss, params, feeds = _mlp()
+    step = rg.compile(loss, wrt=params)
+    back = step.memory_plan()["programs"]["backward"]["inplace"]
+    # tanh's gradient is computed in the buffer of the activation it reads (a residual, dying there),
+    # as hand-written code does (dy = 1 - y*y in y's buffer), not in a new array
+    assert {back.get(f"tanh_grad_{i}") for i in (2, 3)} == {"tanh_2", "tanh_1"}, back
+    value, grads = _forward_backward(step, feeds)
+    fused = step.value_and_grad(**feeds)
+    assert np.array_equal(value, fused[0]) and all(np.array_equal(a, b) for a, b in zip(grads, fused[1]))
+    raw = rg.compile(loss, wrt=params, optimize=False).value_and_grad(**feeds)
+    for a, b in zip(grads, raw[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_residuals_shared_with_the_output_a_gradient_or_each_other_are_never_overwritten():
+    g = rg.Graph()
+    x, w = g.input("x", (30, 40)), g.input("w", (30, 40))
+    e = rg.exp(x)  # a residual that is also d loss / d w
+    h = rg.tanh(x * 2.0)  # a residual read through its transpose too: two residuals sharing one buffer
+    loss = rg.sum(e * w) + rg.sum(rg.tanh(rg.transpose(h) * 3.0)) + rg.sum(h * h)
+    feeds = {"x": X.repeat(10, 0).repeat(10, 1)[:30, :40] / 2, "w": np.full((30, 40), 0.5)}
+    step = rg.compile(loss, wrt=[x, w])
+    value, (gx, gw) = _forward_backward(step, feeds)
+    xv = feeds["x"]
+    hv = np.tanh(2 * xv)
+    dh = 3 * (1 - np.tanh(3 * hv) ** 2) + 2 * hv
+    np.testing.assert_allclose(gw, np.exp(xv), rtol=1e-13)
+    np.testing.assert_allclose(gx, np.exp(xv) * 0.5 + dh * 2 * (1 - hv ** 2), rtol=1e-12)
+    fused = step.value_and_grad(**feeds)
+    np.testing.assert_allclose(value, fused[0], rtol=1e-13)
+
+
+def test_a_program_fed_its_arguments_unboxed_owns_none_of_them():
+    g = rg.Graph()
+    x = g.input("x", (30, 40))
+    f = rg.compile(rg.tanh(rg.exp(x)) * 2.0)
+    (program,) = f.plan.programs.values()
+    plan = memory.plan_program(f.graph, program, owned_params=frozenset(program.params))
+    assert not plan.inplace or all(o not in program.params for o in plan.inplace.values())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(graph_specs())
+def test_forward_then_backward_into_owned_residuals_keeps_values_and_gradients(spec):
+    g, xs, out = spec.build()
+    loss = rg.sum(out * out)
+    raw = rg.compile(loss, wrt=xs, optimize=False).value_and_grad(**spec.feeds)
+    with mock.patch.object(memory, "REUSE_MIN_BYTES", 0):
+        step = rg.compile(loss, wrt=xs)
+        value = step.forward(**spec.feeds)
+        grads = step.backward()  # the program for dout = 1 (compiled here, under the same plan)
+        value2 = step.forward(**spec.feeds)
+        grads2 = step.backward(np.ones_like(value2))  # the general backward program
+    for a, b, c in zip([value, *grads], [raw[0], *raw[1]], [value2, *grads2]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(c, b, rtol=1e-10, atol=1e-12)
+
+
+def test_a_binary_op_written_into_its_operand_is_an_augmented_assignment():
+    g = rg.Graph()
+    x = g.input("x", (30, 40))
+    e = rg.exp(x).rename("e")
+    s = (e * 3.0).rename("s")  # e dies here: s is written into e's buffer
+    d = (2.0 - rg.sin(s)).rename("d")  # the buffer is the second operand: a subtraction cannot be augmented
+    xv = X.repeat(10, 0).repeat(10, 1)[:30, :40]
+    step = rg.compile(rg.sum(d))
+    assert step(x=xv) == np.sum(2.0 - np.sin(np.exp(xv) * 3.0))
+    assert re.match(r"\s*v%d \*= v\d+ " % e.id, line_of(step, "s")), line_of(step, "s")
+    assert "out=" in line_of(step, "d") or not in_place(line_of(step, "d"))
+    lines = step.source.splitlines()
+    assert lines[lines.index(line_of(step, "s")) + 1].strip() == f"v{s.id} = v{e.id}"

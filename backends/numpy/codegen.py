@@ -42,6 +42,8 @@ class KernelSet:
     # NumPy's (an n-ary sum as flat lines of ``+``, which any array library's operators run).
     multiline: frozenset = frozenset(numpy_kernels.STATEMENTS)
     statements: Callable[..., list] = numpy_kernels.statements
+    # Ops that ``statements`` writes into a buffer as an augmented assignment (``v1 *= v2``; two lines).
+    augmented: frozenset = frozenset(numpy_kernels.AUGMENTED)
 
 
 NUMPY_KERNELS = KernelSet(numpy_kernels.expression, numpy_kernels.inplace_expression, numpy_kernels.namespace)
@@ -229,6 +231,7 @@ class _OpWriter:
         self.graph, self.G, self.inplace, self.check = graph, graph.nx, inplace, check
         self.expression, self.inplace_expression = kernels.expression, kernels.inplace_expression
         self.multiline, self.statements = kernels.multiline, kernels.statements
+        self.augmented = kernels.augmented
         self.operands = operands  # node -> operand ids, as the memory planner read them (else asked of the graph)
         self.shown: dict[int, str] = {}  # operand -> how comments show it (each value is read several times)
         self.forms: dict[tuple, str] = {}  # (op, operands, out of place) -> its line as a format string
@@ -249,7 +252,8 @@ class _OpWriter:
         more: list[str] = []
         first = G._node[operands[0]] if operands else None
         weak = first is not None and first["op"] == "constant" and first.get("weak") and _all_weak(G, operands)
-        if not attrs and not weak and op not in self.multiline:  # the common case: the op's line as a template
+        augmented = out is not None and op in self.augmented  # an in-place ``v1 *= v2``: two lines
+        if not attrs and not weak and op not in self.multiline and not augmented:  # the common case: a template
             form = self.forms.get((op, len(operands), out is None))
             if form is None:
                 form = self._form(op, len(operands), out is None)
@@ -261,7 +265,7 @@ class _OpWriter:
                 # dtypes, as the node declares -- Python's arithmetic would raise (1 / 0), go complex
                 # ((-8.0) ** (1/3)) or build a huge int for minutes (10 ** 2**62).
                 args = [f"xp.asarray({a})" for a in args]
-            if op in self.multiline:  # several lines (an n-ary sum): the first carries the comment
+            if op in self.multiline or augmented:  # several lines (an n-ary sum): the first carries the comment
                 first_line, *more = self.statements(op, f"v{nid}", args, attrs, None if out is None else f"v{out}")
                 code = f"    {first_line}"
             else:
