@@ -9,7 +9,7 @@ import numpy as np
 
 import revgraph as rg
 from revgraph.ir.ops.internal import sigmoid_grad, tanh_grad
-from revgraph.ir.ops.nn import nll
+from revgraph.ir.ops.nn import nll, softmax_cross_entropy_grad
 from opcase import ANY, GT1, NONZERO, OFFGRID, POS, UNIT, case, option, sample  # noqa: F401  (re-exported)
 
 LABELS = np.array([2, 0, 3])
@@ -90,6 +90,8 @@ OP_CASES = [
     # what softmax_cross_entropy becomes in a fused value_and_grad program (from log-probabilities)
     ("nll_int", lambda x: nll(rg.log_softmax(x), LABELS), [((3, 5), ANY)]),
     ("nll_probs", lambda x, t: nll(x, rg.softmax(t)), [((3, 5), ANY), ((3, 5), ANY)]),
+    # softmax_cross_entropy's gradient to the logits for integer labels (so second order goes through it)
+    ("softmax_cross_entropy_grad", lambda x, c: softmax_cross_entropy_grad(x, LABELS, c), [((3, 5), ANY), ((), ANY)]),
 ]
 
 # -- per-family case files: one line each ------------------------------------------------------------

@@ -88,7 +88,7 @@ class GraphSpec:
             raise ValueError(f"replay needs {len(self.input_names)} operands ({self.input_names}), got {len(operands)}")
         vals = list(operands)
         for step in self.steps:
-            v = getattr(rg, step.fn)(*[_resolve(a, vals) for a in step.args], **step.kwargs)
+            v = op_function(step.fn)(*[_resolve(a, vals) for a in step.args], **step.kwargs)
             vals.append(v if step.part is None else v[step.part])
         return vals
 
@@ -158,7 +158,7 @@ class _Builder:
         ``part``: keep that one of the tensors ``fn`` returns (split)."""
         try:
             with np.errstate(all="ignore"):  # an out-of-range value is refused below, not warned about
-                v = getattr(rg, fn)(*[_resolve(a, self.vals) for a in args], **kwargs)
+                v = op_function(fn)(*[_resolve(a, self.vals) for a in args], **kwargs)
             v = np.asarray(v if part is None else v[part])
         except rg.GraphError:
             return None
@@ -399,6 +399,22 @@ def _softmax_cross_entropy(b: _Builder) -> Any:
     return labels is not None and b.add("softmax_cross_entropy", x, labels)
 
 
+def op_function(fn: str) -> Callable:
+    """rg.<fn>, or the function of an internal op the random graphs draw too."""
+    from revgraph.ir.ops import nn
+
+    return {"softmax_cross_entropy_grad": nn.softmax_cross_entropy_grad}.get(fn) or getattr(rg, fn)
+
+
+def _softmax_cross_entropy_grad(b: _Builder) -> Any:
+    # the fused integer-label gradient (internal), with labels from an argmax and a 0-d scale when one is there
+    x = b.pick(lambda v: v.ndim >= 1)
+    y = x and b.pick(lambda v: v.shape == b.shape(x))
+    labels = y and b.add(b.choice(["argmax", "argmin"]), y, axis=-1)
+    scale = b.pick(lambda v: v.ndim == 0) or 0.5
+    return labels and b.add("softmax_cross_entropy_grad", x, labels, scale)
+
+
 def _mse(b: _Builder) -> Any:
     x = b.pick()
     y = x and b.compatible(x)
@@ -545,7 +561,8 @@ SMOOTH = {
     "sigmoid": _unary("sigmoid"), "sum": _reduction("sum"), "mean": _reduction("mean"), "matmul": _matmul,
     "transpose": _transpose, "reshape": _reshape, "broadcast_to": _broadcast_to, "concatenate": _concatenate,
     "getitem": _getitem, "expand_dims": _expand_dims, "squeeze": _squeeze, "softmax": _softmax("softmax"),
-    "log_softmax": _softmax("log_softmax"), "softmax_cross_entropy": _softmax_cross_entropy, "mse": _mse,
+    "log_softmax": _softmax("log_softmax"), "softmax_cross_entropy": _softmax_cross_entropy,
+    "softmax_cross_entropy_grad": _softmax_cross_entropy_grad, "mse": _mse,
     "stop_gradient": _stop_gradient,
     **{fn: _unary(fn) for fn in ("tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
                                  "log1p", "expm1", "log2", "log10", "exp2", "reciprocal", "sinc", "deg2rad",

@@ -35,7 +35,7 @@ SAME_AS_NUMPY = frozenset({
     "matmul", "transpose", "reshape", "broadcast_to", "concatenate", "getitem", "expand_dims", "squeeze",
     "softmax", "log_softmax", "softmax_cross_entropy", "nll", "mse",
     "sum_to_like", "reshape_like", "size_of", "zeros_like", "ones_like", "cast", "onehot", "getitem_grad",
-    "concat_part", "accumulate", "tanh_grad", "sigmoid_grad",
+    "concat_part", "accumulate", "tanh_grad", "sigmoid_grad", "softmax_cross_entropy_grad",
     # ir/ops/math.py
     "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "log1p", "expm1", "log2",
     "log10", "exp2", "reciprocal", "floor", "ceil", "sinc", "deg2rad", "rad2deg", "isnan", "isinf", "isfinite",
@@ -101,6 +101,13 @@ def onehot(labels: Any, ref: Any) -> Any:
     return (_check_labels(labels, classes)[..., None] == np.arange(classes)).astype(ref.dtype)
 
 
+def softmax_cross_entropy_grad(logits: Any, labels: Any, scale: Any) -> Any:
+    """(softmax(logits) - onehot(labels)) * scale: dask arrays take no in-place scatter, so the one-hot is built."""
+    if np.dtype(logits.dtype).kind != "f":
+        logits = logits.astype(np.float64)
+    return (HELPERS["softmax"](logits, -1) - onehot(labels, logits)) * scale
+
+
 def getitem_grad(g: Any, x: Any, index: tuple) -> Any:
     """Zeros shaped like x with g written at x[index] (dask's assignment takes no ``None`` in an
     index: those axes of g have size 1 and are dropped from both)."""
@@ -160,7 +167,7 @@ def broadcast_like(x: Any, ref: Any) -> Any:
 
 
 OWN_HELPERS = {f.__name__: f for f in (tanh_grad, sigmoid_grad, nll, onehot, getitem_grad, logsumexp, broadcast_like,
-                                       _check_labels)}
+                                       _check_labels, softmax_cross_entropy_grad)}
 
 
 def _nan_to_num(x: Any, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:

@@ -107,6 +107,22 @@ def size_of(x, axis):
     return dtype.type(int(np.prod(dims, dtype=np.int64)))
 
 
+def softmax_cross_entropy_grad(logits, labels, scale):
+    """(softmax(logits) - onehot(labels)) * scale in one new array: 1 subtracted at each row's label."""
+    _check_label_shape(labels, logits.shape)
+    classes = logits.shape[-1]
+    _check_labels(labels, classes)
+    if logits.dtype.kind != "f":  # integer logits: the float64 the rule declares
+        logits = logits.astype(np.float64)
+    e = xp.subtract(logits, xp.max(logits, axis=-1, keepdims=True))
+    xp.exp(e, out=e)
+    e /= xp.sum(e, axis=-1, keepdims=True)
+    rows = e.reshape(-1, classes)  # a view (e is contiguous): the scatter writes into e
+    rows[xp.arange(rows.shape[0]), labels.reshape(-1)] -= 1
+    e *= scale
+    return e
+
+
 def onehot(labels, ref):
     _check_label_shape(labels, ref.shape)
     _check_labels(labels, ref.shape[-1])
@@ -127,7 +143,7 @@ def concat_part(g, *xs, part, axis):
 
 
 HELPERS = {f.__name__: f for f in (sigmoid, tanh_grad, sigmoid_grad, softmax, log_softmax, softmax_cross_entropy, nll,
-                                   mse, sum_to_like, size_of, onehot, getitem_grad, concat_part)}
+                                   softmax_cross_entropy_grad, mse, sum_to_like, size_of, onehot, getitem_grad, concat_part)}
 
 
 from . import kernels_linalg as _linalg  # noqa: E402  (rg.linalg's kernels join the one table)
@@ -210,6 +226,7 @@ TEMPLATES: dict[str, Template] = {
     # layers
     "softmax": "softmax({0}, axis={axis})", "log_softmax": "log_softmax({0}, axis={axis})",
     "softmax_cross_entropy": "softmax_cross_entropy({0}, {1})", "nll": "nll({0}, {1})", "mse": "mse({0}, {1})",
+    "softmax_cross_entropy_grad": "softmax_cross_entropy_grad({0}, {1}, {2})",
     # internal
     "sum_to_like": "sum_to_like({0}, {1})", "broadcast_like": "xp.broadcast_to({0}, xp.shape({1}))",
     "reshape_like": "xp.reshape({0}, xp.shape({1}))",

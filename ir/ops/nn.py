@@ -76,13 +76,47 @@ def _target(labels: Any, logits: Any) -> Any:
     return onehot(labels, logits) if labels.dtype.kind in "iu" else labels
 
 
+def _sce_logits_grad(g: Any, x: Any, t: Any) -> Any:
+    """(softmax(x) - onehot(t)) * g / N: for integer labels one fused op (no one-hot is built)."""
+    if t.dtype.kind in "iu":
+        return apply("softmax_cross_entropy_grad", x, t, g / _batch_count(x))
+    return (apply("softmax", x) - t) * (g / _batch_count(x))
+
+
 register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
     # d/dlogits = (softmax - onehot) / N
-    lambda g, out, x, t: (apply("softmax", x) - _target(t, x)) * (g / _batch_count(x)),
+    lambda g, out, x, t: _sce_logits_grad(g, x, t),
     # d/dlabels (probabilities only) = -log_softmax / N
     lambda g, out, x, t: None if t.dtype.kind in "iu" else -apply("log_softmax", x) * (g / _batch_count(x)),
-), fresh=True, grad_note="(softmax(x) - onehot(t)) / N to the logits; -log_softmax(x) / N to probability labels, "
-                         "none to integer labels"))
+), fresh=True, grad_note="(softmax(x) - onehot(t)) / N to the logits (integer labels: one gather/scatter kernel, no "
+                         "one-hot built); -log_softmax(x) / N to probability labels, none to integer labels"))
+
+
+def _sce_grad_rule(logits: Aval, labels: Aval, scale: Aval) -> tuple:
+    if labels.dtype.kind not in "iu":
+        raise ShapeRuleError(f"labels of dtype {labels.dtype} are not integer class indices",
+                             "give int labels of shape logits.shape[:-1] (one-hot labels need no fused gradient)")
+    if scale.ndim != 0:
+        raise ShapeRuleError(f"the scale must be a scalar, got shape {fmt(scale.shape)}", "give dout / N as a 0-d value")
+    _sce_rule(logits, labels)  # the logits and labels as softmax_cross_entropy takes them
+    return logits.shape, R.float_result(logits.dtype)
+
+
+def _sce_grad_vjp_logits(g: Any, out: Any, x: Any, t: Any, c: Any) -> Any:
+    gc = g * c  # the op is softmax(x) * c minus a constant of x: softmax's rule on g * c
+    s = apply("softmax", x)
+    return s * (gc - apply("sum", gc * s, axis=-1, keepdims=True))
+
+
+# The integer-label gradient of softmax_cross_entropy in one kernel: softmax of the logits, 1 subtracted at
+# each row's label (a gather/scatter, no one-hot array), times the scale (dout / N) -- what the textbook's
+# SoftmaxWithLoss backward writes by hand.
+register(OpDef("softmax_cross_entropy_grad", 3, _sce_grad_rule, internal=True, fresh=True,
+               doc="(softmax(logits) - onehot(labels)) * scale for integer labels, without building the one-hot.",
+               vjp=(_sce_grad_vjp_logits, None,
+                    lambda g, out, x, t, c: apply("sum", g * (apply("softmax", x) - onehot(t, x)))),
+               grad_note="softmax's to the logits (times scale); none to the labels; sum(g * (softmax - onehot)) "
+                         "to the scale"))
 
 
 # softmax_cross_entropy(x, t) = nll(log_softmax(x), t). The compiler's simplifier computes it so when the
@@ -133,6 +167,12 @@ def nll(logp: Any, labels: Any) -> Any:
     """Mean over the batch of -log p(label) from log-probabilities (internal: what softmax_cross_entropy
     becomes when the compiler shares its log_softmax with the gradient's softmax)."""
     return apply("nll", logp, labels)
+
+
+def softmax_cross_entropy_grad(logits: Any, labels: Any, scale: Any) -> Any:
+    """(softmax(logits) - onehot(labels)) * scale for integer labels (internal: softmax_cross_entropy's
+    gradient to its logits, with scale = dout / N), one kernel that builds no one-hot."""
+    return apply("softmax_cross_entropy_grad", logits, labels, scale)
 
 
 def mse(a: Any, b: Any) -> Any:
