@@ -24,6 +24,7 @@ from . import nn, optim  # noqa: E402,F401  (layers and optimizers: rg.nn, rg.op
 from .transforms import hessian, hvp, jacobian
 from .ir.custom import custom_vjp
 from .ir.ops import linalg  # noqa: F401  (rg.linalg.inv, ...; rg.trace stays the function tracer)
+from .ir.ops import fft  # noqa: F401  (rg.fft.fft, ...: NumPy's numpy.fft)
 
 from .backends.numpy.kernels_conv import seed  # noqa: E402  (dropout's masks: rg.seed(n) makes them reproducible)
 
@@ -35,4 +36,4 @@ __all__ += ["to_dot", "render", "explain"]
 __all__ += ["load"]
 __all__ += ["compare", "ComparisonReport"]
 __all__ += ["seed"]
-__all__ += ["jacobian", "hessian", "hvp", "linalg", "custom_vjp"]
+__all__ += ["jacobian", "hessian", "hvp", "linalg", "custom_vjp", "fft"]

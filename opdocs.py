@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .backends.numpy import kernels as numpy_kernels
-from .ir.ops import PUBLIC, linalg
+from .ir.ops import PUBLIC, fft, linalg
 from .ir import ops as _ops
 from .ir.registry import OpDef, all_ops
 
@@ -34,6 +34,15 @@ finite. Every rule is written with rg ops, so it differentiates again (second or
 **Engines**: `compiled` -- `rg.compile` with the numpy backend; `dynamic` -- `dy.Variable`
 (define-by-run, the same kernels and rules); `dask` -- `rg.compile(..., backend="dask")`. A function
 marked *composed* is built from the ops listed elsewhere in this file and runs where they do.
+
+**Complex numbers** (complex64, complex128) follow HIPS autograd's convention, the one JAX documents for
+real-valued outputs: for a real loss L of z = x + iy, `rg.grad(L, z)` is dL/dx - i dL/dy (so dL = Re(g dz);
+step against its conjugate to descend). A holomorphic op's gradient is then g f'(z) -- the formula above,
+unchanged, with no conjugate -- and a real operand of a complex op gets the real part of its gradient. A
+complex output is seeded with 1 (`rg.grad(z ** 3, z)` is 3z^2, as autograd's `grad`); pass `seed=` for others.
+Ops that order, round or split numbers (comparisons but ==/!=, maximum, relu, floor, max, sign, ...) refuse
+complex operands with a GraphError; the rest of an op's row holds for complex operands where it is marked so in
+the registry (`OpDef.complex_ok`).
 """
 
 
@@ -104,8 +113,9 @@ def _families() -> list[tuple[str, str, list[tuple[str, Callable]]]]:
     for name in PUBLIC:
         fn = getattr(_ops, name)
         families.setdefault(fn.__module__, []).append((f"rg.{name}", fn, name))
-    families.setdefault(linalg.__name__, []).extend(
-        (f"rg.linalg.{name}", getattr(linalg, name), name) for name in linalg.__all__)
+    for namespace, short in ((linalg, "linalg"), (fft, "fft")):
+        families.setdefault(namespace.__name__, []).extend(
+            (f"rg.{short}.{name}", getattr(namespace, name), name) for name in namespace.__all__)
     out = []
     for module, rows in families.items():
         stem = module.rsplit(".", 1)[-1]
@@ -116,7 +126,8 @@ def _families() -> list[tuple[str, str, list[tuple[str, Callable]]]]:
 # Section titles per op family (a new family without one is titled by its module name).
 TITLES = {"elementwise": "Elementwise", "reductions": "Reductions and scans", "shape_ops": "Shapes and matmul",
           "indexing": "Indexing", "nn": "Layers and losses", "combine": "Shape and combination",
-          "math": "More elementwise math", "linalg": "rg.linalg", "conv": "Convolution, pooling, normalisation"}
+          "math": "More elementwise math", "linalg": "rg.linalg", "conv": "Convolution, pooling, normalisation",
+          "complex_ops": "Complex numbers", "fft": "rg.fft"}
 
 
 def generate() -> str:

@@ -102,7 +102,7 @@ def _check(y: Any, xs: list, what: str) -> None:
         raise GraphError(f"rg.{what}: y and x must be all graph Tensors or all dynamic Variables, got {names}")
     if isinstance(y, Variable):
         for x in xs:
-            if x.data.dtype.kind != "f":
+            if x.data.dtype.kind not in "fc":
                 raise GraphError(f"rg.{what}: cannot differentiate with respect to a Variable of dtype "
                                  f"{x.data.dtype}; only float Variables have gradients")
 

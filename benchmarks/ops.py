@@ -1,7 +1,9 @@
-"""``python -m benchmarks.ops [--smoke] [--rounds N] [--only tan,prod] [--write docs/benchmarks.md]``
+"""``python -m benchmarks.ops [--smoke] [--rounds N] [--budget S] [--only tan,prod] [--write docs/benchmarks.md]``
 
 The per-op micro-suite: what one op costs inside a compiled program against the bare NumPy call it
-wraps, on a small (16 elements) and a large (10^6) array. The compiled per-op time is the marginal
+wraps, on a small (16 elements) and a large (10^5) array (10^5 rather than 10^6: the op's own work
+already dwarfs the per-op overhead there, and a full run -- every row, three rounds -- stays within a
+few minutes; the elapsed time is printed at the end). The compiled per-op time is the marginal
 cost of one more op line: a program of K independent applications of the op (compiled without the
 simplification passes, so CSE keeps all K) minus a program of one, divided by K - 1; so the program's
 entry (feed checks, argument binding) is left out, and what remains is the line the code generator
@@ -26,12 +28,13 @@ from .sections import replace_section
 
 BEGIN, END = "<!-- benchmarks.ops: begin -->", "<!-- benchmarks.ops: end -->"
 K = 8  # independent applications per program (the marginal per-op cost is measured between 1 and K)
-FULL_SIZES, SMOKE_SIZES = (16, 1_000_000), (16, 1_000)
+FULL_SIZES, SMOKE_SIZES = (16, 100_000), (16, 1_000)
+BUDGET = 0.08  # seconds of timing per measurement (calibration plus three repeats)
 
 
 def _rows() -> list[tuple[str, Callable, Callable, int, str]]:
-    """(op, rg function, NumPy function, operands, domain): every op of ir/ops/math.py and the new reductions,
-    with ``neg`` and ``exp`` as reference rows."""
+    """(op, rg function, NumPy function, operands, domain): every op of ir/ops/math.py, the new reductions,
+    the complex ops and rg.fft, with ``neg`` and ``exp`` as reference rows."""
     import revgraph as rg
 
     def unary(name: str, domain: str = "any", np_fn: Any = None) -> tuple:
@@ -51,11 +54,20 @@ def _rows() -> list[tuple[str, Callable, Callable, int, str]]:
     rows += [binary(n) for n in ("arctan2", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin")]
     rows += [binary(n, "pos") for n in ("mod", "fmod")]
     rows += [unary(n) for n in ("min", "prod", "var", "std", "cumsum")]
+    # complex numbers and rg.fft (complex operands; the 2-D transforms see the array as 4 rows)
+    rows += [unary(n, "complex") for n in ("real", "imag", "conj", "angle")]
+    rows += [("abs_complex", rg.abs, np.abs, 1, "complex")]
+    rows += [(f"fft.{n}", getattr(rg.fft, n), getattr(np.fft, n), 1, "complex") for n in ("fft", "ifft", "fftshift")]
+    rows += [("fft.rfft", rg.fft.rfft, np.fft.rfft, 1, "any"), ("fft.irfft", rg.fft.irfft, np.fft.irfft, 1, "complex")]
+    rows += [(f"fft.{n}", lambda x, f=getattr(rg.fft, n): f(rg.reshape(x, (4, -1))),
+              lambda x, f=getattr(np.fft, n): f(x.reshape(4, -1)), 1, "complex")
+             for n in ("fft2", "ifft2", "fftn", "ifftn")]
     return rows
 
 
 def _sample(n: int, domain: str, rng: np.random.Generator) -> np.ndarray:
     return {"any": lambda: rng.normal(size=n), "pos": lambda: rng.uniform(0.5, 2.0, size=n),
+            "complex": lambda: rng.normal(size=n) + 1j * rng.normal(size=n),
             "unit": lambda: rng.uniform(-0.9, 0.9, size=n), "gt1": lambda: rng.uniform(1.2, 3.0, size=n)}[domain]()
 
 
@@ -80,7 +92,7 @@ def measure(row: tuple, n: int, budget: float) -> dict:
     rng = np.random.default_rng(0)
     values = [_sample(n, domain, rng) for _ in range(arity)]
     g = rg.Graph(name)
-    xs = [g.input(f"x{i}", shape=(n,)) for i in range(arity)]
+    xs = [g.input(f"x{i}", shape=(n,), dtype=v.dtype) for i, v in enumerate(values)]
     feeds = {x.name: v for x, v in zip(xs, values)}
     one = rg.compile(rg_fn(*xs), optimize=False)
     many = rg.compile([rg_fn(*xs) for _ in range(K)], optimize=False)
@@ -131,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.ops", description=__doc__.splitlines()[0])
     p.add_argument("--smoke", action="store_true", help="small sizes, one round, tiny time budget (CI)")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--budget", type=float, default=BUDGET, help="seconds of timing per measurement")
     p.add_argument("--only", default="", help="comma-separated op names, e.g. tan,prod")
     p.add_argument("--write", default="", help="replace the Ops section of this markdown file")
     args = p.parse_args(argv)
-    sizes, rounds, budget = (SMOKE_SIZES, 1, 0.003) if args.smoke else (FULL_SIZES, args.rounds, 0.3)
+    sizes, rounds, budget = (SMOKE_SIZES, 1, 0.003) if args.smoke else (FULL_SIZES, args.rounds, args.budget)
+    start = timeit.default_timer()
     rows = [r for r in _rows() if not args.only or r[0] in args.only.split(",")]
     results: dict = {r[0]: {n: [] for n in sizes} for r in rows}
     for _ in range(rounds):
@@ -143,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[row[0]][n].append(measure(row, n, budget))
     text = table(results, sizes)
     print(text)
+    print(f"({len(rows)} ops, {rounds} round(s): {timeit.default_timer() - start:.0f} s)", file=sys.stderr)
     if args.write:
         command = "python -m benchmarks.ops" + (" --smoke" if args.smoke else f" --rounds {rounds}") + \
                   f" --write {args.write}"

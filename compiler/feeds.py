@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from ..ir.dtypes import NUMERIC_KINDS
 from ..ir.errors import FeedError
 from ..ir.graph import Graph
 from ..ir.shapes import fmt
@@ -219,7 +220,7 @@ def convert_native(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
     with its own ``astype`` (lazily): its values are never read, so a float may narrow (as ``convert``
     allows) but an integer must fit the declared dtype for every value (a ``safe`` cast)."""
     have = np.dtype(value.dtype)
-    if have.kind not in "biuf":
+    if have.kind not in NUMERIC_KINDS:
         raise FeedError(f"input {name!r} expects numbers ({dtype}), got an array of dtype {have}; feed a numeric array")
     if have != dtype:
         if not (np.can_cast(have, dtype, "safe") or have.kind == dtype.kind == "f"):
@@ -258,7 +259,7 @@ def convert(value: Any, name: str, shape: tuple, dtype: np.dtype) -> Any:
                 raise _out_of_range(name, dtype, min(ints), max(ints)) from None
             if not np.isfinite(arr).all():
                 raise _out_of_range(name, dtype, min(ints), max(ints))
-        if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind not in NUMERIC_KINDS:
             raise FeedError(f"input {name!r} expects numbers ({dtype}), got an array of dtype {arr.dtype}; "
                             "feed a numeric array")
         python_number = not isinstance(value, np.ndarray) and not isinstance(value, np.generic)

@@ -44,7 +44,7 @@ def _rules(opdef: OpDef, arity: int) -> tuple:
 
 def backward(y: Variable, retain_grad: bool = False, create_graph: bool = False) -> None:
     """Fill ``.grad`` of everything ``y`` depends on (see ``Variable.backward``)."""
-    if y.data.dtype.kind != "f":
+    if y.data.dtype.kind not in "fc":
         raise GraphError(f"backward: output {y.name or 'Variable'} has dtype {y.data.dtype}; only a float output "
                          "can be differentiated (compute the loss in float64 or float32)")
     if y.grad is None:
@@ -78,7 +78,7 @@ def _walk(start: Node, retain_grad: bool) -> None:
             if rule is None or not isinstance(x, Variable):
                 continue
             xd = x.data
-            if xd.dtype.kind != "f":
+            if xd.dtype.kind not in "fc":
                 continue
             gx = rule(g, out, *inputs, **attrs) if attrs else rule(g, out, *inputs)
             if gx is None:

@@ -28,7 +28,7 @@ def vjp(y: Variable, xs: Sequence[Variable], seed: Any, create_graph: bool = Fal
     >>> vjp(y, [x], np.array([1.0, 0.0]))
     [Variable([2., 0.])]
     """
-    if y.data.dtype.kind != "f":
+    if y.data.dtype.kind not in "fc":
         raise GraphError(f"vjp: output {y.name or 'Variable'} has dtype {y.data.dtype}; only a float output "
                          "can be differentiated")
     seed = seed if isinstance(seed, Variable) else Variable(np.asarray(seed, dtype=y.data.dtype))
@@ -60,7 +60,7 @@ def _walk(y: Variable, seed: Variable, wanted: set) -> dict:
             continue
         g = held[id(out)][1] if id(out) in wanted else held.pop(id(out))[1]  # intermediates are freed as we go
         for x, rule in zip(node.inputs, _rules(node.opdef, len(node.inputs))):
-            if rule is None or not isinstance(x, Variable) or x.data.dtype.kind != "f":
+            if rule is None or not isinstance(x, Variable) or x.data.dtype.kind not in "fc":
                 continue
             gx = rule(g, out, *node.inputs, **node.attrs)
             if gx is None:

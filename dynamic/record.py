@@ -157,7 +157,7 @@ def _edge_gradients(rec: Recorded, node_of: dict) -> None:
                 continue
             rules = _rules(node.opdef, len(node.inputs))
             for slot, (x, rule) in enumerate(zip(node.inputs, rules)):
-                if rule is None or not isinstance(x, Variable) or x.data.dtype.kind != "f":
+                if rule is None or not isinstance(x, Variable) or x.data.dtype.kind not in "fc":
                     continue
                 gx = rule(grad, var, *node.inputs, **node.attrs)
                 if gx is not None:
@@ -174,7 +174,7 @@ def scene(var: Variable, values: bool = False) -> dict:
         args.update(values=rec.values, edge_grads=rec.edge_grads,
                     output_grads={n: rec.grads[n] for n in rec.outputs if n in rec.grads})
         missing = [n for n, v in rec.variables.items() if v.creator is not None and n not in rec.grads
-                   and v.data.dtype.kind == "f" and getattr(v.creator, "kept_grad", None) is None
+                   and v.data.dtype.kind in "fc" and getattr(v.creator, "kept_grad", None) is None
                    and any(n2 in rec.grads for n2 in rec.outputs)]
         if missing:
             args["notes"] = [f"gradients of {len(missing)} tensor(s) of more than {KEEP_SIZE} elements are not kept "

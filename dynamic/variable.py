@@ -23,7 +23,7 @@ import numpy as np
 
 from ..backends.numpy.kernels import kernel
 from ..ir.apply import aval_of_value, declare, typed_key
-from ..ir.dtypes import INT64_MAX, INT64_MIN, weak_dtype
+from ..ir.dtypes import INT64_MAX, INT64_MIN, NUMERIC_KINDS, PY_SCALARS, weak_dtype
 from ..ir.errors import GraphError
 from ..ir.methods import ArrayMethods
 from ..ir.registry import OpDef, get
@@ -91,7 +91,7 @@ def _on_scalars(k: Any, values: list, opdef: OpDef) -> Any:
     if not opdef.elementwise or not 1 <= len(values) <= 2:
         return k
     arrays = [type(v) is _ndarray for v in values]
-    if not any(arrays) or any(a and (v.ndim or v.dtype.kind != "f") for a, v in zip(arrays, values)):
+    if not any(arrays) or any(a and (v.ndim or v.dtype.kind not in "fc") for a, v in zip(arrays, values)):
         return k
     if len(values) == 1:
         return lambda a: k(a[()])
@@ -103,13 +103,13 @@ def _on_scalars(k: Any, values: list, opdef: OpDef) -> Any:
 def _label(o: Any, v: Any) -> str:
     if isinstance(o, Variable):
         return f"Variable {o.name!r}" if o.name else "Variable"
-    return repr(v) if isinstance(v, (bool, int, float)) else f"array{tuple(v.shape)}"
+    return repr(v) if isinstance(v, PY_SCALARS) else f"array{tuple(v.shape)}"
 
 
 def _plain(o: Any) -> Any:
     """A non-Variable operand as the kernels take it: Python scalars stay (weak), the rest become arrays.
     A Python int beyond int64 is a GraphError here, not only when a plan is made (plans are kept per type)."""
-    if isinstance(o, (bool, int, float)) and not isinstance(o, np.generic):
+    if isinstance(o, PY_SCALARS) and not isinstance(o, np.generic):
         if type(o) is int and not _INT_MIN <= o <= _INT_MAX:
             weak_dtype(o, "operand")  # raises the GraphError
         return o
@@ -117,7 +117,7 @@ def _plain(o: Any) -> Any:
         arr = _asarray(o)
     except Exception:
         arr = None
-    if arr is None or arr.dtype.kind not in "biuf":
+    if arr is None or arr.dtype.kind not in NUMERIC_KINDS:
         raise GraphError(f"cannot use {type(o).__name__} {o!r:.40} as an operand next to a dynamic Variable; "
                          "use a Variable, a number or a numeric array")
     return arr
@@ -237,12 +237,12 @@ def _finish(opdef: OpDef, plan: tuple, out: Any, inputs: tuple, generation: int,
 
 # -- Variable -------------------------------------------------------------------------------------------
 def _as_data(data: Any) -> np.ndarray:
-    if isinstance(data, _ndarray) or isinstance(data, (bool, int, float, np.generic)):
+    if isinstance(data, _ndarray) or isinstance(data, (*PY_SCALARS, np.generic)):
         arr = _asarray(data)
-        if arr.dtype.kind in "biuf":
+        if arr.dtype.kind in NUMERIC_KINDS:
             return arr
         raise TypeError(f"dy.Variable needs numbers; got an array of dtype {arr.dtype} "
-                        "(use a bool, integer or float dtype)")
+                        "(use a bool, integer, float or complex dtype)")
     hint = " (convert it first: dy.Variable(np.array(...)))" if isinstance(data, (list, tuple)) else ""
     raise TypeError(f"dy.Variable wraps a NumPy array or a number, got {type(data).__name__}{hint}")
 
@@ -262,7 +262,7 @@ class Variable(ArrayMethods):
 
     def __init__(self, data: Any, name: Optional[str] = None) -> None:
         # the common case first: an ndarray of numbers is taken as it is (what _as_data would do, sooner)
-        self.data = data if type(data) is _ndarray and data.dtype.kind in "biuf" else _as_data(data)
+        self.data = data if type(data) is _ndarray and data.dtype.kind in NUMERIC_KINDS else _as_data(data)
         self.name = name
         self.grad: Optional[Variable] = None
         self.creator: Optional[Node] = None

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .dtypes import weak_dtype
+from .dtypes import PY_SCALARS, weak_dtype
 from .errors import GraphError
 from .registry import Aval, OpDef, ShapeRuleError, get
 from .shapes import too_big
@@ -70,7 +70,7 @@ def eager_apply(opdef: OpDef, operands: tuple, attrs: dict) -> Any:
     Python number, they are computed as NumPy values of their dtypes (``1 / 0`` is inf with NumPy's
     warning, ``10 ** 2**62`` wraps in int64 at once): Python's own arithmetic would raise, go
     complex, or compute a huge int for minutes."""
-    values = [o if isinstance(o, (bool, int, float)) else np.asarray(o) for o in operands]
+    values = [o if isinstance(o, PY_SCALARS) else np.asarray(o) for o in operands]
     attrs.pop("name", None)  # names only mean something in a graph
     avals = [aval_of_value(v) for v in values]
     attrs = declare(opdef, avals, attrs, lambda: [repr_operand(v) for v in values])[0]
@@ -84,13 +84,13 @@ def eager_apply(opdef: OpDef, operands: tuple, attrs: dict) -> Any:
 def aval_of_value(v: Any) -> Aval:
     """The abstract value of a concrete operand (a Python scalar stays weak; an int beyond int64 is a
     GraphError, see ``ir.dtypes.weak_dtype``)."""
-    if isinstance(v, (bool, int, float)):
+    if isinstance(v, PY_SCALARS):
         return Aval((), weak_dtype(v, "operand"), v)
     return Aval(tuple(v.shape), v.dtype)
 
 
 def repr_operand(v: Any) -> str:
-    if isinstance(v, (bool, int, float)):
+    if isinstance(v, PY_SCALARS):
         return repr(v)
     return f"array{tuple(v.shape)}"
 
@@ -112,6 +112,10 @@ def declare(opdef: OpDef, avals: list[Aval], attrs: dict, names: Any, node_name:
             big = _int_beyond_int64(v)
             if big is not None:  # no kernel takes it (NumPy converts to C long); a file cannot hold it either
                 raise ShapeRuleError(f"attribute {k}: the int {big} does not fit int64", "give a smaller value")
+        if not opdef.complex_ok and any(a.dtype.kind == "c" for a in avals):
+            raise ShapeRuleError(f"{opdef.name} is not defined for complex operands (NumPy's would order or round "
+                                 "complex numbers, or the op has no complex gradient rule here)",
+                                 "take rg.real, rg.imag, rg.abs or rg.angle of the complex operand first")
         attrs = opdef.prepare(avals, attrs)
         shape, dtype = opdef.infer(*avals, **attrs)
         reason = too_big(shape, np.dtype(dtype).itemsize)

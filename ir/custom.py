@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .apply import apply
+from .dtypes import NUMERIC_KINDS
 from .errors import GraphError
 from .registry import Aval, OpDef, ShapeRuleError, all_ops, register, unregister
 
@@ -170,7 +171,7 @@ def _sample_call(c: CustomVJP, avals: tuple, k: int) -> np.ndarray:
     except Exception as exc:  # the user's function failed on sample values: say how to avoid the sampling
         raise ShapeRuleError(f"calling {c.name!r} on sample arrays to learn its result's shape failed "
                              f"({type(exc).__name__}: {exc})", "pass shape_rule= to rg.custom_vjp") from None
-    if out.dtype.kind not in "biuf":
+    if out.dtype.kind not in NUMERIC_KINDS:
         raise ShapeRuleError(f"custom op {c.name!r} returned dtype {out.dtype}; it must return one numeric array",
                              "return an ndarray of numbers")
     return out

@@ -12,6 +12,11 @@ from .errors import GraphError, ShapeRuleError
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
+# The dtype kinds a graph holds: bool, signed and unsigned integers, floats and complex numbers.
+NUMERIC_KINDS = "biufc"
+# Python numbers that stay *weak* operands (NumPy 2: ``float32 array * 2.0`` is float32, ``* 1j`` complex64).
+PY_SCALARS = (bool, int, float, complex)
+
 
 def as_dtype(dtype: Any, *, what: str = "dtype") -> np.dtype:
     """Normalise ``"float32"``, ``np.float32`` or ``np.dtype`` to a supported ``np.dtype``."""
@@ -19,17 +24,36 @@ def as_dtype(dtype: Any, *, what: str = "dtype") -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError as exc:
         raise GraphError(f"{what}: {dtype!r} is not a NumPy dtype; use e.g. 'float64', 'float32' or 'int64'") from exc
-    if dt.kind not in "biuf":
+    if dt.kind not in NUMERIC_KINDS or dt.itemsize > 16:
         raise GraphError(
-            f"{what}: dtype {dt} is not supported; revgraph works with bool, integer and float dtypes "
-            "(use 'float64', 'float32', 'int64', ...)"
+            f"{what}: dtype {dt} is not supported; revgraph works with bool, integer, float and complex dtypes "
+            "(use 'float64', 'float32', 'int64', 'complex128', ...)"
         )
     return dt
 
 
 def is_float(dtype: np.dtype) -> bool:
-    """Only floating tensors carry gradients."""
-    return np.dtype(dtype).kind == "f"
+    """Only floating and complex tensors carry gradients (``is_float('complex64')`` is True)."""
+    return np.dtype(dtype).kind in "fc"
+
+
+def is_complex(dtype: np.dtype) -> bool:
+    return np.dtype(dtype).kind == "c"
+
+
+def real_dtype(dtype: np.dtype) -> np.dtype:
+    """The real counterpart of a complex dtype (complex64 -> float32); other dtypes are returned as they are.
+
+    >>> real_dtype(np.dtype("complex64"))
+    dtype('float32')
+    """
+    dtype = np.dtype(dtype)
+    return np.empty(0, dtype).real.dtype if dtype.kind == "c" else dtype
+
+
+def complex_dtype(dtype: np.dtype) -> np.dtype:
+    """The complex dtype holding ``dtype``'s values (float32 -> complex64; integers -> complex128)."""
+    return np.result_type(np.dtype(dtype), np.complex64)
 
 
 def weak_dtype(value: Any, what: str = "constant") -> np.dtype:
@@ -69,8 +93,9 @@ def promote(*operands: Any) -> np.dtype:
 
 
 def float_result(dtype: np.dtype) -> np.dtype:
-    """The dtype of a transcendental op (exp, log, ...) on ``dtype``: floats keep theirs, the rest go to float64."""
-    return dtype if dtype.kind == "f" else np.dtype("float64")
+    """The dtype of a transcendental op (exp, log, ...) on ``dtype``: floats and complex keep theirs, the rest
+    go to float64."""
+    return dtype if dtype.kind in "fc" else np.dtype("float64")
 
 
 def ufunc_result(fn: Any, *operands: Any) -> np.dtype:

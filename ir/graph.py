@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Optional
 import networkx as nx
 import numpy as np
 
-from .dtypes import as_dtype, weak_dtype
+from .dtypes import PY_SCALARS, as_dtype, weak_dtype
 from .errors import GraphError
 from .shapes import Shape, as_shape, fmt, too_big
 
@@ -95,7 +95,7 @@ class Graph:
 
         >>> c = rg.Graph().constant([[1.0, 2.0]])
         """
-        weak = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
+        weak = isinstance(value, PY_SCALARS) and not isinstance(value, np.generic)
         if weak:
             arr = np.asarray(value, dtype=weak_dtype(value, f"constant {name or ''!r}"))  # no int beyond int64
             data: Any = value

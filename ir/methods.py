@@ -17,7 +17,7 @@ _BASIC = frozenset({int, slice, type(None), type(Ellipsis)})  # index items that
 class ArrayMethods:
     """``x.T``, ``x.reshape``, ``x.sum``/``mean``/``max``/``min``/``prod``/``var``/``std``/``cumsum``/``clip``,
     ``x.transpose``, ``x[...]`` (basic and advanced),
-    ``x.dot``/``ravel``/``flatten``/``astype``/``swapaxes``/``repeat``/``diagonal`` and ``+ - * / % ** @ < <= > >=``.
+    ``x.dot``/``ravel``/``flatten``/``astype``/``swapaxes``/``repeat``/``diagonal``/``real``/``imag``/``conj`` and ``+ - * / % ** @ < <= > >=``.
 
     >>> (x.T @ x).sum(axis=0)
     """
@@ -27,6 +27,19 @@ class ArrayMethods:
     @property
     def T(self) -> Any:
         return apply("transpose", self)
+
+    @property
+    def real(self) -> Any:
+        return apply("real", self)
+
+    @property
+    def imag(self) -> Any:
+        return apply("imag", self)
+
+    def conj(self) -> Any:
+        return apply("conj", self)
+
+    conjugate = conj
 
     def reshape(self, *shape: Any) -> Any:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

@@ -29,9 +29,9 @@ from .errors import GraphError
 
 # NumPy names that differ from the registry's.
 UFUNC_ALIASES = {"subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div", "negative": "neg",
-                 "power": "pow", "absolute": "abs"}
+                 "power": "pow", "absolute": "abs", "conjugate": "conj"}
 FUNCTION_ALIASES = {"amax": "max", "absolute": "abs", "subtract": "sub", "multiply": "mul", "divide": "div",
-                    "true_divide": "div", "negative": "neg", "power": "pow"}
+                    "true_divide": "div", "negative": "neg", "power": "pow", "conjugate": "conj"}
 
 # NumPy module -> the revgraph module holding its functions (imported when first needed).
 NAMESPACES = {"numpy": ".ops", "numpy.linalg": ".ops.linalg", "numpy.fft": ".ops.fft"}

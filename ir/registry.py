@@ -61,6 +61,9 @@ class OpDef:
       backward program rather than kept from the forward.
     * ``random`` -- draws fresh random numbers every time it runs (dropout's mask): two such nodes are
       never merged, never folded into a constant, and never recomputed in place of a residual.
+    * ``complex_ok`` -- complex operands are accepted: the rule, the kernel and the VJP hold for them, with
+      HIPS autograd's convention (the VJP of a holomorphic op is ``g * f'(z)``, no conjugate; see
+      docs/ops.md). False (the default) makes a complex operand a GraphError naming the op.
     * ``inplace_slot`` -- the operand whose buffer serves best when several die at the op
       (``tanh_grad`` forms ``1 - y²`` in ``y``'s own buffer without a temporary).
 
@@ -87,6 +90,7 @@ class OpDef:
     recomputable: bool = False
     inplace_slot: Optional[int] = None
     random: bool = False
+    complex_ok: bool = False
 
     def returns_fresh(self, n_operands: int, attrs: dict) -> bool:
         """Whether a node of this op with ``n_operands`` operands and ``attrs`` makes a new array."""

@@ -25,6 +25,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from .dtypes import NUMERIC_KINDS
 from .errors import GraphError
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
@@ -82,7 +83,7 @@ def encode_constant(value: Any, where: str = "constant") -> dict:
     """dtype, shape and base64 of the raw bytes; only bool, integer and float dtypes (the raw bytes of an
     object array would be memory addresses)."""
     arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in NUMERIC_KINDS:
         raise GraphError(f"{where}: cannot save a value of dtype {arr.dtype}; only bool, integer and float "
                          "constants can be saved")
     return {"dtype": encode_dtype(arr.dtype), "shape": list(arr.shape),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .apply import apply, declare, eager_apply
-from .dtypes import weak_dtype
+from .dtypes import NUMERIC_KINDS, PY_SCALARS, weak_dtype
 from .errors import GraphError
 from .methods import ArrayMethods
 from .registry import Aval, OpDef
@@ -67,19 +67,19 @@ def _scalar_input_hint(graph: "Graph", operands: tuple) -> str:
 
 def _as_constant(graph: "Graph", o: Any) -> "Tensor":
     """A plain operand as a constant node; Python scalars share one node per value (``Graph._scalar``)."""
-    if isinstance(o, (bool, int, float)) and not isinstance(o, np.generic):
+    if isinstance(o, PY_SCALARS) and not isinstance(o, np.generic):
         return graph._scalar(o)
     return graph.constant(o)
 
 
-_SCALAR_DTYPES = {float: np.asarray(0.5).dtype, bool: np.asarray(True).dtype}
+_SCALAR_DTYPES = {float: np.asarray(0.5).dtype, bool: np.asarray(True).dtype, complex: np.asarray(1j).dtype}
 
 
 def _aval(graph: "Graph", o: Any) -> Aval:
     if isinstance(o, Tensor):
         d = graph.nx._node[o.id]
         return Aval(d["shape"], d["dtype"], d["value"] if d.get("weak") else None)
-    if isinstance(o, (bool, int, float)):
+    if isinstance(o, PY_SCALARS):
         # np.asarray(o).dtype, without making an array for every `x * 0.99` (ints vary with their size).
         dtype = _SCALAR_DTYPES.get(type(o)) or weak_dtype(o, "operand")
         return Aval((), dtype, o)
@@ -87,7 +87,7 @@ def _aval(graph: "Graph", o: Any) -> Aval:
         arr = np.asarray(o)
     except Exception:
         arr = None
-    if arr is None or arr.dtype.kind not in "biuf":
+    if arr is None or arr.dtype.kind not in NUMERIC_KINDS:
         raise GraphError(f"cannot use {type(o).__name__} {_short(o)} as an operand; use a Tensor, a number or a numeric array")
     return Aval(arr.shape, arr.dtype)
 

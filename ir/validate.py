@@ -42,7 +42,7 @@ MAX_INT = 2 ** 63 - 1  # sizes, ids and attribute ints must fit in int64
 MAX_NDIM = 64  # NumPy's limit
 MAX_DEPTH = 32  # nesting of attribute values and output structures
 _DTYPE_NAME = re.compile(r"[<>|=]?[a-z][a-z0-9]{0,15}")  # float64, int8, bool, >f8 -- no structured dtypes
-_SCALARS = {"bool": bool, "int": int, "float": float}
+_SCALARS = {"bool": bool, "int": int, "float": float, "complex": complex}
 
 
 def _err(where: str, key: str, detail: str, node: Any = None) -> GraphError:

@@ -125,3 +125,4 @@ def numeric_grad(f, values, eps=1e-6):
         grads.append(g)
     return grads
 from optable_conv import CONV_CASES; OP_CASES += CONV_CASES  # noqa: E402,E702  (conv, pooling, batch norm)
+from optable_complex import COMPLEX_CASES; OP_CASES += COMPLEX_CASES  # noqa: E402,E702  (complex numbers, rg.fft)

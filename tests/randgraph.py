@@ -127,6 +127,14 @@ class GraphSpec:
     __repr__ = __str__
 
 
+def function(fn: str) -> Callable:
+    """The public function a step names: ``"tanh"`` is ``rg.tanh``, ``"fft.rfft"`` is ``rg.fft.rfft``."""
+    target: Any = rg
+    for part in fn.split("."):
+        target = getattr(target, part)
+    return target
+
+
 def _resolve(a: Any, vals: list) -> Any:
     if isinstance(a, Ref):
         return vals[a.i]
@@ -164,7 +172,7 @@ class _Builder:
             return None
         if v.size > MAX_SIZE or v.ndim > MAX_NDIM or v.size == 0:
             return None
-        if v.dtype.kind == "f" and (not np.all(np.isfinite(v)) or np.max(np.abs(v)) > LIMIT):
+        if v.dtype.kind in "fc" and (not np.all(np.isfinite(v)) or np.max(np.abs(v)) > LIMIT):
             return None
         self.steps.append(Step(fn, tuple(args), kwargs, part))
         self.vals.append(v)
@@ -400,10 +408,10 @@ def _softmax_cross_entropy(b: _Builder) -> Any:
 
 
 def op_function(fn: str) -> Callable:
-    """rg.<fn>, or the function of an internal op the random graphs draw too."""
+    """rg.<fn> (``"fft.rfft"``: rg.fft.rfft), or the function of an internal op the random graphs draw too."""
     from revgraph.ir.ops import nn
 
-    return {"softmax_cross_entropy_grad": nn.softmax_cross_entropy_grad}.get(fn) or getattr(rg, fn)
+    return {"softmax_cross_entropy_grad": nn.softmax_cross_entropy_grad}.get(fn) or function(fn)
 
 
 def _softmax_cross_entropy_grad(b: _Builder) -> Any:
@@ -585,6 +593,9 @@ from randgraph_image import IMAGE_KINKED, IMAGE_SMOOTH  # noqa: E402  (image ops
 SMOOTH.update(SHAPE_GENERATORS)
 SMOOTH.update(IMAGE_SMOOTH)
 KINKED.update(IMAGE_KINKED)
+from randgraph_complex import COMPLEX_GENERATORS  # noqa: E402  (complex numbers, rg.fft, rg.linalg)
+
+SMOOTH.update(COMPLEX_GENERATORS)
 GENERATORS = {**SMOOTH, **KINKED}
 HELPER_OPS = set(COMPARISONS) | set(TESTS) | {"argmax", "argmin"}  # drawn inside where, bool_int and softmax_cross_entropy
 

@@ -91,7 +91,7 @@ def value_text(value: Any) -> str:
     if arr.size <= 6:
         short = lambda x: _num(x, 4)  # noqa: E731
         return np.array2string(arr, separator=", ", formatter={"all": short}, max_line_width=10**6).replace("\n", "")
-    if arr.size == 0 or arr.dtype.kind not in "biuf":
+    if arr.size == 0 or arr.dtype.kind not in "biuf":  # complex: no order, so no range
         return f"{fmt(arr.shape)} {arr.dtype}"
     return f"{fmt(arr.shape)} mean {_num(arr.mean(), 3)} in [{_num(arr.min(), 3)}, {_num(arr.max(), 3)}]"
 
@@ -99,6 +99,8 @@ def value_text(value: Any) -> str:
 def _num(x: Any, digits: int = 6) -> str:
     if isinstance(x, (int, np.integer)):
         return str(int(x))
+    if isinstance(x, (complex, np.complexfloating)):  # 1-2j, as NumPy prints it
+        return f"{complex(x):.{digits}g}".strip("()")
     return f"{float(x):.{digits}g}"
 
 

@@ -258,6 +258,11 @@ from . import kernels_math  # noqa: E402
 TEMPLATES.update(kernels_math.TEMPLATES)
 UFUNCS.update(kernels_math.UFUNCS)
 HELPERS.update(kernels_math.HELPERS)
+from . import kernels_complex  # noqa: E402
+
+TEMPLATES.update(kernels_complex.TEMPLATES)
+UFUNCS.update(kernels_complex.UFUNCS)
+HELPERS.update(kernels_complex.HELPERS)
 
 
 # An n-ary sum is written as flat statements, never as one nested expression: CPython's parser refuses

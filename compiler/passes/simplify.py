@@ -37,7 +37,7 @@ def drop_constant(value: float, slots: tuple) -> Matcher:
             if c is None:
                 continue
             # A Python scalar (most constants, e.g. `x * 0.99`) compares directly: np.all costs microseconds.
-            if not (c == value if isinstance(c, (bool, int, float)) else np.all(np.asarray(c) == value)):
+            if not (c == value if isinstance(c, (bool, int, float, complex)) else np.all(np.asarray(c) == value)):
                 continue
             x = ops[1 - slot]
             if rw.same_type(x, nid) and is_static(rw.N[ops[slot]]["shape"]):

@@ -84,7 +84,7 @@ def _stack_rule(*xs: Aval, axis: int) -> tuple:
 
 register(OpDef("stack", None, _stack_rule, attrs={"axis": 0}, normalize=_stack_attrs,
                vjp=lambda g, out, *xs, index, axis: getitem(g, (slice(None),) * axis + (index,)),
-               doc="Join tensors of one shape along a new axis.", fresh=True))
+               doc="Join tensors of one shape along a new axis.", fresh=True, complex_ok=True))
 
 
 # -- tile -------------------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def _tile_rule(x: Aval, reps: tuple) -> tuple:
 
 register(OpDef("tile", 1, _tile_rule, attrs={"reps": 1}, normalize=_tile_attrs,
                vjp=(lambda g, out, x, reps: apply("tile_grad", g, x, reps=reps),),
-               doc="Repeat the whole of x reps times along each axis (np.tile).", fresh=True))
+               doc="Repeat the whole of x reps times along each axis (np.tile).", fresh=True, complex_ok=True))
 
 
 def _tile_grad_rule(g: Aval, x: Aval, reps: tuple) -> tuple:
@@ -119,7 +119,7 @@ register(OpDef("tile_grad", 2, _tile_grad_rule, attrs={"reps": 1}, internal=True
                normalize=lambda avals, reps=1: _tile_attrs(avals[1:], reps),
                vjp=(lambda gg, out, g, x, reps: tile(gg, reps), None),
                doc="Each copy's gradient summed back onto x: the adjoint of tile (a reshape-sum).",
-               fresh=lambda n_operands, attrs: bool(attrs["reps"])))  # a sum over no axis may be g itself
+               fresh=lambda n_operands, attrs: bool(attrs["reps"]), complex_ok=True))  # a sum over no axis may be g itself
 
 
 # -- repeat ----------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _repeat_vjp(g: Any, out: Any, x: Any, repeats: tuple, axis: Optional[int]) -
 
 register(OpDef("repeat", 1, _repeat_rule, attrs={"repeats": 1, "axis": None}, normalize=_repeat_attrs,
                vjp=(_repeat_vjp,), doc="Repeat each element (np.repeat); axis=None works on the flattened x.",
-               fresh=True))
+               fresh=True, complex_ok=True))
 
 
 def _repeat_grad_rule(g: Aval, x: Aval, repeats: tuple, axis: Optional[int]) -> tuple:
@@ -174,7 +174,7 @@ def _repeat_grad_rule(g: Aval, x: Aval, repeats: tuple, axis: Optional[int]) -> 
 register(OpDef("repeat_grad", 2, _repeat_grad_rule, attrs={"repeats": 1, "axis": None}, internal=True,
                normalize=lambda avals, repeats=1, axis=None: _repeat_attrs(avals[1:], repeats, axis),
                vjp=(lambda gg, out, g, x, repeats, axis: repeat(gg, repeats, axis), None),
-               doc="The copies' gradients summed back onto x: the adjoint of repeat with one count.", fresh=True))
+               doc="The copies' gradients summed back onto x: the adjoint of repeat with one count.", fresh=True, complex_ok=True))
 
 
 # -- roll -------------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def _roll_attrs(avals: list, shift: Any = 0, axis: Any = None) -> dict:
 
 register(OpDef("roll", 1, R.same, attrs={"shift": 0, "axis": None}, normalize=_roll_attrs,
                vjp=(lambda g, out, x, shift, axis: roll(g, tuple(-s for s in shift), axis),),
-               doc="Shift elements cyclically along axes (np.roll).", fresh=True))
+               doc="Shift elements cyclically along axes (np.roll).", fresh=True, complex_ok=True))
 
 
 # -- flip -------------------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def _flip_attrs(avals: list, axis: Any = None) -> dict:
 
 register(OpDef("flip", 1, R.same, attrs={"axis": None}, normalize=_flip_attrs,
                vjp=(lambda g, out, x, axis: flip(g, axis),),
-               doc="Reverse the order along axes (a view of x: never declared fresh)."))
+               doc="Reverse the order along axes (a view of x: never declared fresh).", complex_ok=True))
 
 
 # -- pad --------------------------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def _pad_rule(x: Aval, pad_width: tuple, constant_values: Any) -> tuple:
 register(OpDef("pad", 1, _pad_rule, attrs={"pad_width": 0, "constant_values": 0}, normalize=_pad_attrs,
                vjp=(lambda g, out, x, pad_width, constant_values:
                     getitem(g, tuple(slice(b, -a if a else None) for b, a in pad_width)),),
-               doc="Pad with a constant (np.pad, mode='constant'); the gradient is the middle slice.", fresh=True))
+               doc="Pad with a constant (np.pad, mode='constant'); the gradient is the middle slice.", fresh=True, complex_ok=True))
 
 
 # -- diag, diagonal, triu, tril ---------------------------------------------------------------------------
@@ -254,7 +254,7 @@ def _diag_rule(v: Aval, k: int) -> tuple:
 
 
 register(OpDef("diag", 1, _diag_rule, attrs={"k": 0}, normalize=_k_attrs,
-               vjp=(lambda g, out, v, k: diagonal(g, k),), doc="A matrix with v on its k-th diagonal.", fresh=True))
+               vjp=(lambda g, out, v, k: diagonal(g, k),), doc="A matrix with v on its k-th diagonal.", fresh=True, complex_ok=True))
 
 
 def _diagonal_attrs(avals: list, offset: Any = 0, axis1: Any = 0, axis2: Any = 1) -> dict:
@@ -280,7 +280,7 @@ def _diagonal_rule(x: Aval, offset: int, axis1: int, axis2: int) -> tuple:
 
 register(OpDef("diagonal", 1, _diagonal_rule, attrs={"offset": 0, "axis1": 0, "axis2": 1}, normalize=_diagonal_attrs,
                vjp=(lambda g, out, x, **a: apply("diagonal_grad", g, x, **a),),
-               doc="The diagonal over axis1 and axis2, appended as the last axis (a view of x: not fresh)."))
+               doc="The diagonal over axis1 and axis2, appended as the last axis (a view of x: not fresh).", complex_ok=True))
 
 
 def _diagonal_grad_rule(g: Aval, x: Aval, offset: int, axis1: int, axis2: int) -> tuple:
@@ -294,7 +294,7 @@ def _diagonal_grad_rule(g: Aval, x: Aval, offset: int, axis1: int, axis2: int) -
 register(OpDef("diagonal_grad", 2, _diagonal_grad_rule, attrs={"offset": 0, "axis1": 0, "axis2": 1},
                normalize=_diagonal_attrs, internal=True,
                vjp=(lambda gg, out, g, x, **a: diagonal(gg, **a), None),
-               doc="Zeros shaped like x with g on the diagonal: the adjoint of diagonal.", fresh=True))
+               doc="Zeros shaped like x with g on the diagonal: the adjoint of diagonal.", fresh=True, complex_ok=True))
 
 
 def _tri_rule(x: Aval, k: int) -> tuple:
@@ -304,9 +304,9 @@ def _tri_rule(x: Aval, k: int) -> tuple:
 
 
 register(OpDef("triu", 1, _tri_rule, attrs={"k": 0}, normalize=_k_attrs, vjp=(lambda g, out, x, k: triu(g, k),),
-               doc="Zeros below the k-th diagonal.", fresh=True))
+               doc="Zeros below the k-th diagonal.", fresh=True, complex_ok=True))
 register(OpDef("tril", 1, _tri_rule, attrs={"k": 0}, normalize=_k_attrs, vjp=(lambda g, out, x, k: tril(g, k),),
-               doc="Zeros above the k-th diagonal.", fresh=True))
+               doc="Zeros above the k-th diagonal.", fresh=True, complex_ok=True))
 
 
 # -- einsum -----------------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def _letter_size(x: Any, term: str, letter: str) -> int:
 
 
 register(OpDef("einsum", None, _einsum_rule, attrs={"subscripts": ""}, normalize=_einsum_attrs, vjp=_einsum_vjp,
-               doc="Einstein summation (np.einsum): explicit 'ij,jk->ik', implicit output, ... broadcasting."))
+               doc="Einstein summation (np.einsum): explicit 'ij,jk->ik', implicit output, ... broadcasting.", complex_ok=True))
 # einsum is not declared fresh: NumPy returns a view for a pure permutation or diagonal ('ij->ji', 'ii->i').
 
 
@@ -467,7 +467,7 @@ def _merge_rule(x: Aval, groups: tuple) -> tuple:
 # several sizes may be None); its gradient is x's own run-time shape back.
 register(OpDef("merge_axes", 1, _merge_rule, attrs={"groups": ()}, normalize=_merge_attrs, internal=True,
                vjp=(lambda g, out, x, groups: reshape_like(g, x),),
-               doc="x with each run of `groups` adjacent axes merged into one (a reshape; a view)."))
+               doc="x with each run of `groups` adjacent axes merged into one (a reshape; a view).", complex_ok=True))
 
 
 # -- public functions -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..apply import apply
+from ..dtypes import real_dtype
 from ..registry import OpDef, register
 from . import _rules as R
 from .internal import sigmoid_grad, tanh_grad, zeros_like
@@ -23,6 +24,9 @@ __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "squa
 # stop_gradient (its operand itself), returns a new array; the cheapest are recomputed rather than kept.
 FRESH = {"elementwise": True, "fresh": True}
 CHEAP = {**FRESH, "recomputable": True}
+# complex operands accepted (OpDef.complex_ok): the holomorphic ops, whose VJP g * f'(z) is the same formula as
+# for real x under HIPS autograd's convention, and where/equal/not_equal/stop_gradient, which only select
+CX = {"complex_ok": True}
 
 
 def _op(name: str, arity: int, infer: Any, vjp: Any = None, doc: str = "", **facts: Any) -> None:
@@ -31,25 +35,25 @@ def _op(name: str, arity: int, infer: Any, vjp: Any = None, doc: str = "", **fac
 
 # -- arithmetic ----------------------------------------------------------------------------
 _op("add", 2, R.binary_ufunc("add"), (lambda g, out, x, y: g,
-                              lambda g, out, x, y: g), **CHEAP)
+                              lambda g, out, x, y: g), **CHEAP, **CX)
 _op("sub", 2, R.binary_ufunc("subtract"), (lambda g, out, x, y: g,
-                              lambda g, out, x, y: -g), **CHEAP)
+                              lambda g, out, x, y: -g), **CHEAP, **CX)
 _op("mul", 2, R.binary_ufunc("multiply"), (lambda g, out, x, y: g * y,
-                              lambda g, out, x, y: g * x), **CHEAP)
+                              lambda g, out, x, y: g * x), **CHEAP, **CX)
 _op("div", 2, R.binary_ufunc("true_divide"), (lambda g, out, x, y: g / y,
                               lambda g, out, x, y: -g * out / y), **CHEAP,
-    grad_note="d/dy = -x/y^2: inf at y = 0")          # d(x/y)/dy = -x/y² = -out/y
-_op("neg", 1, R.like_ufunc("negative"), (lambda g, out, x: -g,), **CHEAP)
+    grad_note="d/dy = -x/y^2: inf at y = 0", **CX)          # d(x/y)/dy = -x/y² = -out/y
+_op("neg", 1, R.like_ufunc("negative"), (lambda g, out, x: -g,), **CHEAP, **CX)
 
 
 def _constant_scalar(t: Any) -> Any:
     """The value of ``t`` when it is a scalar known while building (a Python number, a scalar constant node),
     else None."""
-    if isinstance(t, (int, float)) and not isinstance(t, bool):
+    if isinstance(t, (int, float, complex)) and not isinstance(t, bool):
         return t
     data = getattr(t, "_data", None)  # a graph Tensor
     if data is not None and data.get("op") == "constant" and np.ndim(data.get("value")) == 0:
-        return float(data["value"])
+        return np.asarray(data["value"]).item()  # a Python float (or complex)
     return None
 
 
@@ -73,20 +77,33 @@ def _pow_exponent_grad(g: Any, out: Any, x: Any, y: Any) -> Any:
 # the kernel writes ``**``: NumPy's fast path makes bool ** 2 a square (int8), where np.power gives int64
 _op("pow", 2, R.binary_ufunc("power", operator.pow), (_pow_base_grad, _pow_exponent_grad), **FRESH,
     grad_note="d/dx = y x^(y-1), 0 where y = 0 (also at x = 0); d/dy = x^y log x, 0 where x^y = 0 "
-              "(0^y with y > 0); d/dy of a negative base is NaN")
+              "(0^y with y > 0); d/dy of a negative base is NaN", **CX)
 
 # -- transcendental and friends --------------------------------------------------------------
-_op("exp", 1, R.like_ufunc("exp"), (lambda g, out, x: g * out,), **FRESH)
+_op("exp", 1, R.like_ufunc("exp"), (lambda g, out, x: g * out,), **FRESH, **CX)
 _op("log", 1, R.like_ufunc("log"), (lambda g, out, x: g / x,), **FRESH,
-    grad_note="1/x: inf at 0")
+    grad_note="1/x: inf at 0", **CX)
 _op("sqrt", 1, R.like_ufunc("sqrt"), (lambda g, out, x: g / (out * 2),), **FRESH,
-    grad_note="1/(2 sqrt x): inf at 0")
-_op("square", 1, R.like_ufunc("square"), (lambda g, out, x: g * (x * 2),), **CHEAP)
-_op("abs", 1, R.same, (lambda g, out, x: g * sign(x),), **CHEAP,
-    grad_note="sign(x): 0 at x = 0")                    # abs'(0) = sign(0) = 0
-_op("sin", 1, R.like_ufunc("sin"), (lambda g, out, x: g * cos(x),), **FRESH)
-_op("cos", 1, R.like_ufunc("cos"), (lambda g, out, x: -g * sin(x),), **FRESH)
-_op("tanh", 1, R.like_ufunc("tanh"), (lambda g, out, x: tanh_grad(g, out),), **FRESH)       # g * (1 - out²), one op
+    grad_note="1/(2 sqrt x): inf at 0", **CX)
+_op("square", 1, R.like_ufunc("square"), (lambda g, out, x: g * (x * 2),), **CHEAP, **CX)
+
+
+def _abs_rule(x: Any) -> tuple:
+    return x.shape, real_dtype(x.dtype)  # |z| of a complex z is real, as in NumPy
+
+
+def _abs_vjp(g: Any, out: Any, x: Any) -> Any:
+    if np.dtype(x.dtype).kind == "c":  # d|z| = Re(conj(z) dz) / |z|: the gradient conj(z)/|z|, 0 at z = 0
+        return g * apply("conj", x) / where(equal(out, 0), 1, out)
+    return g * sign(x)                                   # abs'(0) = sign(0) = 0
+
+
+_op("abs", 1, _abs_rule, (_abs_vjp,), **CHEAP, **CX,
+    grad_note="sign(x): 0 at x = 0; complex z: conj(z)/|z| (autograd's convention), 0 at z = 0")
+
+_op("sin", 1, R.like_ufunc("sin"), (lambda g, out, x: g * cos(x),), **FRESH, **CX)
+_op("cos", 1, R.like_ufunc("cos"), (lambda g, out, x: -g * sin(x),), **FRESH, **CX)
+_op("tanh", 1, R.like_ufunc("tanh"), (lambda g, out, x: tanh_grad(g, out),), **FRESH, **CX)       # g * (1 - out²), one op
 _op("sigmoid", 1, R.to_float, (lambda g, out, x: sigmoid_grad(g, out),), **FRESH)  # g * out * (1 - out), one op
 _op("relu", 1, R.like_ufunc("maximum", 0), (lambda g, out, x: where(out > 0, g, 0),), **CHEAP,  # out > 0 iff x > 0: keeps y, not x
     grad_note="1 where x > 0, else 0 (0 at x = 0)")           # relu'(0) = 0
@@ -106,15 +123,16 @@ def _where_rule(c: Any, x: Any, y: Any) -> tuple:
 
 _op("where", 3, _where_rule, (None,
                               lambda g, out, c, x, y: where(c, g, 0),
-                              lambda g, out, c, x, y: where(c, 0, g)), **FRESH,
+                              lambda g, out, c, x, y: where(c, 0, g)), **FRESH, **CX,
     grad_note="to x where cond holds, to y elsewhere; none to cond")
 
 # -- no gradient (documented zero) ---------------------------------------------------------------
 _op("sign", 1, R.like_ufunc("sign"), doc="sign(x): -1, 0 or 1; zero gradient.", **CHEAP)
 _op("stop_gradient", 1, R.same, doc="x unchanged in the forward pass; no gradient flows through it.",
-    elementwise=True)  # not fresh: its kernel returns the operand itself
+    elementwise=True, **CX)  # not fresh: its kernel returns the operand itself
 for _name in ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"):
-    _op(_name, 2, R.compare, doc=f"{_name}(x, y) elementwise, as bool; zero gradient.", **CHEAP)
+    _op(_name, 2, R.compare, doc=f"{_name}(x, y) elementwise, as bool; zero gradient.", **CHEAP,
+        complex_ok=_name in ("equal", "not_equal"))  # complex numbers are not ordered
 
 
 # -- public functions -----------------------------------------------------------------------------
@@ -169,7 +187,7 @@ def square(x: Any) -> Any:
 
 
 def abs(x: Any) -> Any:  # noqa: A001
-    """|x|; the gradient at 0 is 0."""
+    """|x| (for a complex x its modulus, real); the gradient at 0 is 0."""
     return apply("abs", x)
 
 

@@ -145,7 +145,7 @@ def _index_vjp(g: Any, out: Any, x: Any, *arrays: Any, index: int, key: tuple) -
 
 register(OpDef("index", None, _index_rule, vjp=_index_vjp, attrs={"key": ()}, normalize=_index_attrs,
                   doc="Advanced indexing x[idx], x[mask], x[:, [0, 2]] (rg.getitem); index arrays are operands.",
-                  fresh=True))  # advanced indexing always copies (basic getitem is a view)
+                  fresh=True, complex_ok=True))  # advanced indexing always copies (basic getitem is a view)
 
 
 def _index_grad_attrs(avals: list, key: Any = ()) -> dict:
@@ -169,7 +169,7 @@ def _index_grad_vjp(gg: Any, out: Any, g: Any, x: Any, *arrays: Any, index: int,
 register(OpDef("index_grad", None, _index_grad_rule, vjp=_index_grad_vjp, attrs={"key": ()},
                   normalize=_index_grad_attrs, internal=True,
                   doc="Zeros shaped like x with g added at x[index] (repeated indices accumulate): "
-                      "the adjoint of advanced indexing.", fresh=True))
+                      "the adjoint of advanced indexing.", fresh=True, complex_ok=True))
 
 
 # -- the public function -------------------------------------------------------------------------------

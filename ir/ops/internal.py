@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..apply import apply
-from ..dtypes import as_dtype, float_result
+from ..dtypes import as_dtype, float_result, real_dtype
 from ..registry import Aval, OpDef, ShapeRuleError, register
 from ..shapes import broadcast, fmt, is_static
 from ._rules import broadcast_shape, promote, reduced_shape, axis_attrs, one_axis
@@ -27,11 +27,12 @@ def _sum_to_like_rule(x: Aval, ref: Aval) -> tuple:
     return ref.shape, x.dtype
 
 
-register(OpDef("sum_to_like", 2, _sum_to_like_rule, internal=True,
+register(OpDef("sum_to_like", 2, _sum_to_like_rule, internal=True, complex_ok=True,
                doc="Sum x down to ref's (run-time) shape: the un-broadcast of a gradient.",
                vjp=(lambda g, out, x, ref: broadcast_like(g, x), None)))
 
 register(OpDef("broadcast_like", 2, lambda x, ref: (broadcast_shape([x, ref]), x.dtype), internal=True,
+               complex_ok=True,
                doc="Broadcast x to ref's (run-time) shape.",
                vjp=(lambda g, out, x, ref: sum_to_like(g, x), None)))
 
@@ -43,31 +44,45 @@ def _reshape_like_rule(x: Aval, ref: Aval) -> tuple:
     return ref.shape, x.dtype
 
 
-register(OpDef("reshape_like", 2, _reshape_like_rule, internal=True,
+register(OpDef("reshape_like", 2, _reshape_like_rule, internal=True, complex_ok=True,
                doc="Reshape x to ref's (run-time) shape.",
                vjp=(lambda g, out, x, ref: reshape_like(g, x), None)))
 
 
 def _size_of_rule(x: Aval, axis: Any = None, keepdims: bool = False) -> tuple:
-    return (), float_result(x.dtype)
+    return (), float_result(real_dtype(x.dtype))  # a count: real also for a complex x
 
 
 register(OpDef("size_of", 1, _size_of_rule, attrs={"axis": None, "keepdims": False}, normalize=axis_attrs,
-               internal=True, doc="Number of elements of x over `axis`, as a float scalar (for means).", fresh=True))
+               internal=True, complex_ok=True, fresh=True,
+               doc="Number of elements of x over `axis`, as a float scalar (for means)."))
 
-register(OpDef("zeros_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Zeros of x's shape and dtype.",
-               fresh=True))
-register(OpDef("ones_like", 1, lambda x: (x.shape, x.dtype), internal=True, doc="Ones of x's shape and dtype.",
-               fresh=True))
+register(OpDef("zeros_like", 1, lambda x: (x.shape, x.dtype), internal=True, complex_ok=True,
+               doc="Zeros of x's shape and dtype.", fresh=True))
+register(OpDef("ones_like", 1, lambda x: (x.shape, x.dtype), internal=True, complex_ok=True,
+               doc="Ones of x's shape and dtype.", fresh=True))
 
 
 def _cast_attrs(avals: list, dtype: Any) -> dict:
     return {"dtype": as_dtype(dtype).name}
 
 
-register(OpDef("cast", 1, lambda x, dtype: (x.shape, np.dtype(dtype)), attrs={"dtype": "float64"},
+def _cast_rule(x: Aval, dtype: str) -> tuple:
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        raise ShapeRuleError(f"a cast of complex {x.dtype} to {dtype} would drop the imaginary part",
+                             "take rg.real, rg.imag or rg.abs of it first")
+    return x.shape, np.dtype(dtype)
+
+
+def _cast_vjp(g: Any, out: Any, x: Any, dtype: str) -> Any:
+    if np.dtype(g.dtype).kind == "c" and np.dtype(x.dtype).kind != "c":
+        g = apply("real", g)  # a real value cast to complex: its gradient is the real part (see unbroadcast)
+    return cast(g, x.dtype)
+
+
+register(OpDef("cast", 1, _cast_rule, attrs={"dtype": "float64"},
                normalize=_cast_attrs, internal=True, doc="x converted to `dtype`.",
-               vjp=(lambda g, out, x, dtype: cast(g, x.dtype),),
+               vjp=(_cast_vjp,), complex_ok=True,
                elementwise=True))  # not fresh: a cast to the operand's own dtype returns the operand
 
 
@@ -106,6 +121,7 @@ def _getitem_grad_rule(g: Aval, x: Aval, index: tuple) -> tuple:
 
 
 register(OpDef("getitem_grad", 2, _getitem_grad_rule, attrs={"index": ()}, internal=True,
+               complex_ok=True,
                normalize=_getitem_grad_attrs,
                doc="Zeros shaped like x with g written at x[index]: the adjoint of basic slicing.",
                vjp=(lambda gg, out, g, x, index: apply("getitem", gg, index=index), None),
@@ -131,12 +147,14 @@ def _concat_part_attrs(avals: list, part: Any = 0, axis: Any = 0) -> dict:
 
 
 register(OpDef("concat_part", None, _concat_part_rule, attrs={"part": 0, "axis": 0}, internal=True,
+               complex_ok=True,
                normalize=_concat_part_attrs,
                vjp=_concat_part_vjp,
                doc="The part of g (a gradient of concatenate(xs)) that belongs to xs[part], by run-time sizes."))
 
 
 register(OpDef("accumulate", None, lambda *xs: (broadcast_shape(list(xs)), promote(*xs)), internal=True,
+               complex_ok=True,
                doc="The sum of a tensor's gradient contributions (drawn as one node, so fan-out is visible).",
                vjp_all=lambda g, out, *xs: [g] * len(xs),
                elementwise=True, fresh=lambda n_operands, attrs: n_operands > 1))  # one operand: the operand itself
@@ -145,13 +163,13 @@ register(OpDef("accumulate", None, lambda *xs: (broadcast_shape(list(xs)), promo
 # The VJPs of tanh and sigmoid as single ops, read from the forward result y (as TensorFlow's TanhGrad
 # and SigmoidGrad): one node and one line of generated code instead of three each.
 def _activation_grad_rule(g: Aval, y: Aval) -> tuple:
-    if y.dtype.kind != "f":
+    if y.dtype.kind not in "fc":
         raise ShapeRuleError(f"the activation's result y is {y.dtype}, not a float (tanh and sigmoid compute floats)",
                              "pass the tanh's or sigmoid's own result as y")
     return broadcast_shape([g, y]), promote(g, y)
 
 
-register(OpDef("tanh_grad", 2, _activation_grad_rule, internal=True,
+register(OpDef("tanh_grad", 2, _activation_grad_rule, internal=True, complex_ok=True,
                doc="g * (1 - y²): the gradient through y = tanh(x).",
                vjp=(lambda dz, out, g, y: tanh_grad(dz, y),
                     lambda dz, out, g, y: dz * g * y * -2.0),
@@ -228,5 +246,10 @@ def unbroadcast(grad: Any, like: Any) -> Any:
         else:
             grad = sum_to_like(grad, like)
     if grad.dtype != like.dtype:
-        grad = cast(grad, like.dtype)
+        if np.dtype(grad.dtype).kind == "c" and np.dtype(like.dtype).kind != "c":
+            # a real operand met a complex one: its gradient is the real part (autograd's convention, where
+            # dL = Re(g dz) for the complex gradient g, so a real dx sees Re(g))
+            grad = apply("real", grad)
+        if grad.dtype != like.dtype:
+            grad = cast(grad, like.dtype)
     return grad

@@ -33,9 +33,15 @@ CHEAP_OPS = {"reciprocal", "floor", "ceil", "round", "clip", "fmax", "fmin", "de
              "leaky_relu", "isnan", "isinf", "isfinite"}
 
 
+# Complex operands accepted (OpDef.complex_ok): the holomorphic ones, whose VJP g * f'(z) is the real formula
+# under autograd's convention (ir/ops/complex.py); the rest order, round or split real numbers.
+COMPLEX_OPS = {"tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arctanh", "log1p", "expm1", "log2",
+               "log10", "exp2", "reciprocal", "deg2rad", "rad2deg"}
+
+
 def _op(name: str, arity: Optional[int], infer: Any, vjp: Any = None, note: str = "", **kw: Any) -> None:
     register(OpDef(name, arity, infer, vjp=vjp, grad_note=note, elementwise=True, fresh=True,
-                   recomputable=name in CHEAP_OPS, **kw))
+                   recomputable=name in CHEAP_OPS, complex_ok=name in COMPLEX_OPS, **kw))
 
 
 def _safe(cond: Any, x: Any, fill: float = 1.0) -> Any:

@@ -74,9 +74,11 @@ def _max_vjp(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 _axis_attrs = {"axis": None, "keepdims": False}
 register(OpDef("sum", 1, _sum_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
-               vjp=(lambda g, out, x, axis, keepdims: spread(g, x, axis, keepdims),), fresh=True))
+               vjp=(lambda g, out, x, axis, keepdims: spread(g, x, axis, keepdims),), fresh=True,
+               complex_ok=True))
 register(OpDef("mean", 1, _mean_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
-               vjp=(lambda g, out, x, axis, keepdims: spread(g / _count(x, axis), x, axis, keepdims),), fresh=True))
+               vjp=(lambda g, out, x, axis, keepdims: spread(g / _count(x, axis), x, axis, keepdims),), fresh=True,
+               complex_ok=True))
 register(OpDef("max", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True,
                grad_note="to the maximum; tied maxima share the gradient equally"))
 
@@ -124,7 +126,7 @@ def _prod_vjp(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     return grad * restore_axes(g, x, axis, keepdims)
 
 
-register(OpDef("prod", 1, _sum_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_prod_vjp,), fresh=True,
+register(OpDef("prod", 1, _sum_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_prod_vjp,), fresh=True, complex_ok=True,
                grad_note="the product of the other entries, computed without division by zero: exact (to second "
                          "order) with one, two or more zeros"))
 
@@ -196,7 +198,7 @@ def _cumsum_vjp(g: Any, out: Any, x: Any, axis: Any) -> Any:
 
 
 register(OpDef("cumsum", 1, _cumsum_rule, attrs={"axis": None}, normalize=_cumsum_attrs, vjp=(_cumsum_vjp,),
-               fresh=True, grad_note="the reversed cumulative sum of the output gradient"))
+               fresh=True, complex_ok=True, grad_note="the reversed cumulative sum of the output gradient"))
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001

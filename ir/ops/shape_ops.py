@@ -75,7 +75,7 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return squeeze(db, -1) if b.ndim == 1 else db
 
 
-register(OpDef("matmul", 2, _matmul_rule, vjp=(_matmul_vjp_a, _matmul_vjp_b), fresh=True))
+register(OpDef("matmul", 2, _matmul_rule, vjp=(_matmul_vjp_a, _matmul_vjp_b), fresh=True, complex_ok=True))
 
 
 # -- transpose ------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _transpose_attrs(avals: list, axes: Any = None) -> dict:
 
 register(OpDef("transpose", 1, lambda x, axes: (tuple(x.shape[a] for a in axes), x.dtype), attrs={"axes": None},
                normalize=_transpose_attrs,
-               vjp=(lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),)))
+               vjp=(lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),), complex_ok=True))
 
 
 # -- reshape --------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def _reshape_vjp(g: Any, out: Any, x: Any, shape: tuple) -> Any:
     return reshape(g, tuple(x.shape)) if is_static(tuple(x.shape)) else reshape_like(g, x)
 
 
-register(OpDef("reshape", 1, _reshape_rule, attrs={"shape": ()}, normalize=_reshape_attrs, vjp=(_reshape_vjp,)))
+register(OpDef("reshape", 1, _reshape_rule, attrs={"shape": ()}, normalize=_reshape_attrs, vjp=(_reshape_vjp,), complex_ok=True))
 
 
 # -- broadcast_to -------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def _broadcast_to_rule(x: Aval, shape: tuple) -> tuple:
 
 
 register(OpDef("broadcast_to", 1, _broadcast_to_rule, attrs={"shape": ()}, normalize=_broadcast_to_attrs,
-               vjp=(lambda g, out, x, shape: g,)))   # summed back to x's shape centrally
+               vjp=(lambda g, out, x, shape: g,), complex_ok=True))   # summed back to x's shape centrally
 
 
 # -- concatenate --------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def _concat_vjp(g: Any, out: Any, *xs: Any, index: int, axis: int) -> Any:
 
 
 register(OpDef("concatenate", None, _concat_rule, attrs={"axis": 0}, normalize=_concat_attrs, vjp=_concat_vjp,
-               fresh=True))
+               fresh=True, complex_ok=True))
 
 
 # -- getitem (basic slicing) ----------------------------------------------------------------
@@ -238,7 +238,7 @@ def _getitem_rule(x: Aval, index: tuple) -> tuple:
 
 
 register(OpDef("getitem", 1, _getitem_rule, attrs={"index": ()}, normalize=_getitem_attrs,
-               vjp=(lambda g, out, x, index: apply("getitem_grad", g, x, index=index),)))
+               vjp=(lambda g, out, x, index: apply("getitem_grad", g, x, index=index),), complex_ok=True))
 
 
 # -- expand_dims / squeeze ------------------------------------------------------------------
@@ -274,9 +274,9 @@ def _squeeze_rule(x: Aval, axis: tuple) -> tuple:
 
 
 register(OpDef("expand_dims", 1, _expand_rule, attrs={"axis": 0}, normalize=_expand_attrs,
-               vjp=(lambda g, out, x, axis: squeeze(g, axis),)))
+               vjp=(lambda g, out, x, axis: squeeze(g, axis),), complex_ok=True))
 register(OpDef("squeeze", 1, _squeeze_rule, attrs={"axis": None}, normalize=_squeeze_attrs,
-               vjp=(lambda g, out, x, axis: expand_dims(g, axis),)))
+               vjp=(lambda g, out, x, axis: expand_dims(g, axis),), complex_ok=True))
 
 
 # -- public functions ---------------------------------------------------------------------
