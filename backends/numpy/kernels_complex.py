@@ -26,13 +26,13 @@ def _fft_nd(op: str) -> Any:
 
 
 TEMPLATES: dict[str, Any] = {
-    "real": "xp.real({0})", "imag": "xp.imag({0})", "conj": "xp.conjugate({0})",
+    "real": "xp.real({0})", "imag": "xp.imag({0})", "conj": "xp.conj({0})",
     "angle": lambda a, k: f"xp.angle({a[0]}, deg=True)" if k["deg"] else f"xp.angle({a[0]})",
     **{op: _fft_1d(op) for op in ("fft", "ifft", "rfft", "irfft")},
     **{op: _fft_nd(op) for op in ("fft2", "ifft2", "fftn", "ifftn")},
     "fftshift": lambda a, k: f"xp.fft.fftshift({a[0]}, axes={_lit(k['axes'])})",
 }
 
-# In-place forms (``out=``): conjugate is a ufunc
-UFUNCS = {"conj": "xp.conjugate"}
+# In-place forms (``out=``): np.conj is the ufunc np.conjugate (dask.array has only the name conj)
+UFUNCS = {"conj": "xp.conj"}
 HELPERS: dict[str, Any] = {}
