@@ -20,6 +20,7 @@ import numpy as np
 from ..apply import apply
 from ..dtypes import computed_dtype, real_dtype
 from ..registry import Aval, OpDef, ShapeRuleError, register
+from ._rules import like_ufunc
 
 __all__ = ["real", "imag", "conj", "angle"]
 
@@ -56,7 +57,7 @@ register(OpDef("real", 1, _real_part_rule, vjp=(lambda g, out, x: conj(g),), com
 register(OpDef("imag", 1, _real_part_rule, vjp=(lambda g, out, x: g * -1j if _is_complex(x) else None,),
                complex_ok=True, doc="The imaginary part (0 for a real x).",
                grad_note="-i g (the imaginary part's gradient in autograd's convention); none for a real x"))
-register(OpDef("conj", 1, lambda x: (x.shape, x.dtype), vjp=(lambda g, out, x: conj(g),), complex_ok=True,
+register(OpDef("conj", 1, like_ufunc("conjugate"), vjp=(lambda g, out, x: conj(g),), complex_ok=True,
                elementwise=True, fresh=True, recomputable=True,
                grad_note="conj(g): the conjugate is not holomorphic"))
 register(OpDef("angle", 1, _angle_rule, attrs={"deg": False}, normalize=_angle_attrs, vjp=(_angle_vjp,),
