@@ -141,7 +141,9 @@ def test_mlp_renders_every_view(mlp, which, values):
         # constants are written inside the node reading them, not drawn
         reads = [(u, v) for u, v in G.edges()
                  if v in adjoint and G.nodes[u]["adjoint"] == 0 and G.nodes[u]["op"] != "constant"]
-        assert len([e for e in es if e.stroke == RED]) == len(adj_edges) > 20
+        # > 15: the MLP's adjoint graph is not trivial (18 edges since the integer-label gradient became one
+        # softmax_cross_entropy_grad node)
+        assert len([e for e in es if e.stroke == RED]) == len(adj_edges) > 15
         assert len([e for e in es if e.dashed]) == len(reads) > 5
         assert len([e for e in es if e.stroke == BLACK]) == (11 if which == "joint" else 0)
         grads = [n for n in ns.values() if any(t.startswith("= ∂loss/∂") for t in n.texts)]
