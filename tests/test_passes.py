@@ -251,3 +251,34 @@ def test_softmax_reads_a_log_softmax_of_the_same_logits_when_there_is_one():
     e = np.exp(xv - xv.max(axis=1, keepdims=True))
     np.testing.assert_allclose(got_p, e / e.sum(axis=1, keepdims=True), rtol=1e-14)
     np.testing.assert_allclose(got_logp, np.log(e / e.sum(axis=1, keepdims=True)), rtol=1e-13)
+
+
+def _backward_ops(step):
+    return [step.graph.nx.nodes[n]["op"] for n in step.plan.programs["backward"].body]
+
+
+def test_gradients_of_slices_tiling_an_axis_are_joined_by_one_concatenate():
+    # An LSTM cuts its four gates from one product: their gradients go back as one concatenate,
+    # not a zero array per gate added up.
+    g = rg.Graph()
+    a = g.input("a", (3, 8))
+    f, i, o = rg.sigmoid(a[:, :2]), rg.tanh(a[:, 2:5]), a[:, 5:] * 2.0
+    y = rg.sum(f) + rg.sum(i * i) + rg.sum(o * o)
+    raw, opt = assert_same_step(y, a, {"a": np.random.default_rng(0).standard_normal((3, 8))})
+    assert rewrites(opt).get("slice gradients joined by concatenate", 0) == 1, rewrites(opt)
+    assert "concatenate" in _backward_ops(opt) and "getitem_grad" not in _backward_ops(opt), _backward_ops(opt)
+
+
+@pytest.mark.parametrize("cut", [
+    lambda a: (a[:, :2], a[:, 3:]),         # a gap: column 2 gets no gradient
+    lambda a: (a[:, :5], a[:, 3:]),         # an overlap: columns 3, 4 get two
+    lambda a: (a[:2, :4], a[:, 4:]),        # cut along two different axes
+    lambda a: (a[:, 0:8:2], a[:, 1:8:2]),   # steps
+])
+def test_slice_gradients_that_do_not_tile_one_axis_stay_as_they_are(cut):
+    g = rg.Graph()
+    a = g.input("a", (3, 8))
+    p, q = cut(a)
+    y = rg.sum(rg.sin(p)) + rg.sum(q * q)
+    raw, opt = assert_same_step(y, a, {"a": np.random.default_rng(1).standard_normal((3, 8))})
+    assert rewrites(opt).get("slice gradients joined by concatenate", 0) == 0, rewrites(opt)

@@ -137,6 +137,46 @@ def softmax_via_log_softmax(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
     return None if logp is None else rw.add_node(nid, "exp", [logp], {})
 
 
+def _slice_on_one_axis(index: tuple, shape: tuple) -> Optional[tuple[int, int, int]]:
+    """``(axis, start, stop)`` when ``index`` is full slices but one unit-step slice (shape static there)."""
+    if len(index) > len(shape) or not all(isinstance(i, slice) for i in index):
+        return None
+    cut = [a for a, i in enumerate(index) if i != slice(None)]
+    if len(cut) != 1 or shape[cut[0]] is None:
+        return None
+    start, stop, step = index[cut[0]].indices(shape[cut[0]])
+    return (cut[0], start, stop) if step == 1 and stop > start else None
+
+
+def slice_grads_to_concatenate(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    """``getitem_grad(g1, x, [:, a:b]) + getitem_grad(g2, x, [:, b:c]) + ...`` whose slices tile one axis of x
+    -> ``concatenate([g1, g2, ...], axis)``: the gradient of the parts of an array (an LSTM's four gates
+    cut from one product) in one copy, instead of a zero array per part and the sums of them."""
+    if len(ops) < 2 or len(set(ops)) != len(ops):
+        return None
+    parts, x = [], None
+    for o in ops:
+        d = rw.N[o]
+        if d["op"] != "getitem_grad":
+            return None
+        g, base = rw.operands(o)
+        shape = rw.N[base]["shape"]
+        cut = _slice_on_one_axis(d["attrs"]["index"], shape)
+        if cut is None or (x is not None and (base != x or cut[0] != parts[0][0])):
+            return None
+        x = base
+        part = tuple(cut[2] - cut[1] if a == cut[0] else n for a, n in enumerate(shape))
+        if rw.N[g]["shape"] != part or rw.N[g]["dtype"] != rw.N[nid]["dtype"]:
+            return None  # a broadcast or cast part: leave it to getitem_grad
+        parts.append((cut[0], cut[1], cut[2], g))
+    parts.sort(key=lambda p: p[1])
+    axis = parts[0][0]
+    edges = [p[1] for p in parts] + [parts[-1][2]]
+    if edges[0] != 0 or edges[-1] != rw.N[x]["shape"][axis] or any(p[2] != q[1] for p, q in zip(parts, parts[1:])):
+        return None
+    return rw.add_node(nid, "concatenate", [p[3] for p in parts], {"axis": axis})
+
+
 def _edit(rw: Rewriter, nid: int, operand: int, attrs: dict) -> Optional[int]:
     """Point ``nid`` at ``operand`` with ``attrs`` when the rules give the same shape and dtype."""
     d = rw.N[nid]
@@ -164,6 +204,7 @@ RULES: list[Rule] = [
     Rule("softmax_cross_entropy", "cross-entropy from shared log-probabilities", cross_entropy_via_log_softmax,
          splits_layer=True),
     Rule("softmax", "softmax from shared log-probabilities", softmax_via_log_softmax),
+    Rule("accumulate", "slice gradients joined by concatenate", slice_grads_to_concatenate),
 ]
 
 _BY_OP: dict[str, list[Rule]] = {}
