@@ -103,7 +103,100 @@ def plan_program(graph: Graph, program: Program, inplace: bool = True,
     """Liveness, frees and (when ``inplace``) in-place reuse for one scheduled program, writing
     into a buffer only for ops the backend says it can (``writes_into``). ``owned_params``: arguments
     whose buffers the program owns (a boxed program's residuals that the forward made for it alone),
-    written into and reused like the arrays it computes."""
+    written into and reused like the arrays it computes. When ``inplace`` (optimising) and the program
+    holds big values, its body may be put in a memory-aware order (``memory_order``) if that lowers the
+    planned peak: ``program.body`` is then changed in place."""
+    plan = _plan_in_order(graph, program, inplace, writes_into, owned_params)
+    if not inplace or plan.peak_bytes is None or not _has_big_values(graph, program):
+        return plan
+    order = memory_order(graph, program, plan.operands)
+    if order == program.body:
+        return plan
+    trial = Program(program.name, program.params, order, program.results, program.boxed, program.fed,
+                    program.epilogue, program.returns)
+    other = _plan_in_order(graph, trial, inplace, writes_into, owned_params)
+    if other.peak_bytes is not None and other.peak_bytes < plan.peak_bytes:
+        program.body[:] = order
+        return other
+    return plan
+
+
+def _has_big_values(graph: Graph, program: Program) -> bool:
+    """Whether two or more values are worth ordering the program around (``REUSE_MIN_BYTES`` or more)."""
+    big = 0
+    for v in program.body:
+        big += (nbytes(graph, v) or 0) >= REUSE_MIN_BYTES
+        if big > 1:
+            return True
+    return False
+
+
+def memory_order(graph: Graph, program: Program, operands_of: dict[int, list[int]]) -> list[int]:
+    """The body in a dependency order that keeps fewer bytes alive: list scheduling that runs, of the
+    ops ready, the one adding the fewest bytes -- its new array's, less the buffers it is the last to read
+    (a view reads its operand's buffer, so a buffer dies with the last reader of any view of it). Ties
+    keep the given order. Greedy, so the planner keeps it only when the planned peak is lower."""
+    import heapq
+
+    G = graph.nx
+    body = program.body
+    position = {n: i for i, n in enumerate(body)}
+    fresh = fresh_values(graph, operands_of)
+    pinned: set[int] = set()  # buffers alive to the end anyway: results', and arguments the caller holds
+    buffers: dict[int, frozenset] = {}
+    size: dict[int, int] = {}
+    for p in program.params:
+        buffers[p] = frozenset((p,))
+        size[p] = 0 if G._node[p]["op"] == "input" else (nbytes(graph, p) or 0)
+        if not program.boxed:
+            pinned.add(p)
+    for n in body:
+        if n in fresh:
+            buffers[n], size[n] = frozenset((n,)), nbytes(graph, n) or 0
+        else:  # may be a view of its operands' buffers
+            buffers[n] = frozenset().union(*(buffers.get(o, frozenset()) for o in operands_of[n]))
+    for r in program.results:
+        pinned.update(buffers.get(r, ()))
+    reads: dict[int, frozenset] = {n: frozenset().union(*(buffers.get(o, frozenset()) for o in operands_of[n]))
+                                   - pinned for n in body}
+    readers: dict[int, set[int]] = {}
+    for n in body:
+        for b in reads[n]:
+            readers.setdefault(b, set()).add(n)
+
+    def added(n: int) -> int:
+        return (size[n] if n in fresh else 0) - sum(size[b] for b in reads[n] if len(readers[b]) == 1)
+
+    waiting = {n: len({o for o in operands_of[n] if o in position}) for n in body}
+    key = {n: (added(n), position[n]) for n in body if waiting[n] == 0}
+    ready = [(k, n) for n, k in key.items()]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        k, n = heapq.heappop(ready)
+        if key.get(n) != k:
+            continue  # a stale entry: n was pushed again with a better key
+        del key[n]
+        order.append(n)
+        for b in reads[n]:
+            rest = readers[b]
+            rest.discard(n)
+            if len(rest) == 1:  # its last reader now frees it: that one may move up
+                (last,) = rest
+                if last in key:
+                    key[last] = (added(last), position[last])
+                    heapq.heappush(ready, (key[last], last))
+        for c in G._succ[n]:
+            if c in waiting:
+                waiting[c] -= 1
+                if waiting[c] == 0:
+                    key[c] = (added(c), position[c])
+                    heapq.heappush(ready, (key[c], c))
+    return order if len(order) == len(body) else list(body)
+
+
+def _plan_in_order(graph: Graph, program: Program, inplace: bool, writes_into: WritesInto,
+                   owned_params: frozenset) -> ProgramMemory:
     last = last_uses(graph, program)
     # Which buffers each value may share memory with (itself, or its operands' for views).
     bases: dict[int, frozenset] = {p: frozenset((p,)) for p in program.params}
@@ -228,28 +321,38 @@ def _reuse_dead_buffers(graph: Graph, program: Program, plan: ProgramMemory, las
 
 def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last: dict, bases: dict,
                       readers_of_base: dict, owned: set[int], writes_into: WritesInto) -> Optional[int]:
-    """An operand whose buffer ``nid`` (of an elementwise op the backend can write in place) may
-    overwrite: the operand dies here, its buffer is one fresh array this program made (possibly
-    already reused in place), nothing sharing that buffer is read later, and shape (static) and
-    dtype equal the result's."""
+    """An operand whose buffer ``nid`` (of an elementwise op the backend can write in place, or of an op
+    declaring the operand it can be computed over) may overwrite: the operand dies here, its buffer is a
+    fresh array this program made (possibly already reused in place) or a ``view`` of such buffers (a
+    reshape of a product), nothing sharing them is read later, and shape (static) and dtype equal the
+    result's."""
     G = graph.nx
     d = G._node[nid]
-    if not d["shape"] or not is_static(d["shape"]):
+    if not d["shape"] or not is_static(d["shape"]) or not writes_into(d["op"]):
         return None
     opdef = registry.get(d["op"])
-    if not opdef.elementwise or not writes_into(d["op"]):
-        return None
-    slot = opdef.inplace_slot
-    if slot is not None and slot < len(operands):  # try that operand first
-        operands = [operands[slot]] + operands[:slot] + operands[slot + 1:]
+    if opdef.elementwise:
+        slot = opdef.inplace_slot
+        if slot is not None and slot < len(operands):  # try that operand first
+            operands = [operands[slot]] + operands[:slot] + operands[slot + 1:]
+    else:  # only the operand the kernel can compute the result over, if any
+        slot = opdef.overwritten_operand(d["attrs"])
+        if slot is None or slot >= len(operands):
+            return None
+        operands = [operands[slot]]
     for o in operands:
         od, base = G._node[o], bases.get(o, frozenset())
-        if len(base) != 1 or od["shape"] != d["shape"] or od["dtype"] != d["dtype"] or last.get(o) != i:
+        if not base or od["shape"] != d["shape"] or od["dtype"] != d["dtype"] or last.get(o) != i:
             continue
-        (b,) = base
-        if b in owned and readers_of_base.get(b, -1) <= i:
+        if all(readers_of_base.get(b, -1) <= i and (b in owned or _is_view(G._node[b]["op"])) for b in base) \
+                and any(b in owned for b in base):
             return o
     return None
+
+
+def _is_view(op: str) -> bool:
+    opdef = registry.lookup(op)  # (None for inputs and constants)
+    return opdef is not None and opdef.view
 
 
 def _simulate(graph: Graph, program: Program, plan: ProgramMemory,

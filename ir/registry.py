@@ -59,6 +59,10 @@ class OpDef:
       (a one-operand ``accumulate`` is its operand itself).
     * ``recomputable`` -- cheap enough (about one pass over its operands) to be recomputed in the
       backward program rather than kept from the forward.
+    * ``view`` -- the result is the operand's memory seen otherwise, each element once and writable
+      (reshape, transpose), or else a new array: writing into the result is writing into the operand's
+      buffer (or into a copy no one else holds), so a dying view of a buffer the program owns may be
+      written into as that buffer itself. (Not a broadcast: one element seen at several places.)
     * ``random`` -- draws fresh random numbers every time it runs (dropout's mask): two such nodes are
       never merged, never folded into a constant, and never recomputed in place of a residual.
     * ``complex_ok`` -- complex operands are accepted: the rule, the kernel and the VJP hold for them, with
@@ -66,6 +70,10 @@ class OpDef:
       docs/ops.md). False (the default) makes a complex operand a GraphError naming the op.
     * ``inplace_slot`` -- the operand whose buffer serves best when several die at the op
       (``tanh_grad`` forms ``1 - y²`` in ``y``'s own buffer without a temporary).
+    * ``overwrites`` -- for an op that is not elementwise: ``overwrites(attrs) -> slot or None``, the
+      operand (of the result's shape and dtype) whose buffer the kernel can compute the result over while
+      it reads it, so the memory plan may write it there when that operand dies at the op (max pooling's
+      gradient over the images it was taken of, when the windows do not overlap).
 
     >>> register(OpDef("cube", 1, same_shape, vjp=(lambda g, out, x: g * 3.0 * x * x,),
     ...                elementwise=True, fresh=True, recomputable=True))
@@ -89,12 +97,18 @@ class OpDef:
     fresh: Union[bool, Callable[[int, dict], bool]] = False
     recomputable: bool = False
     inplace_slot: Optional[int] = None
+    overwrites: Optional[Callable[[dict], Optional[int]]] = None
+    view: bool = False
     random: bool = False
     complex_ok: bool = False
 
     def returns_fresh(self, n_operands: int, attrs: dict) -> bool:
         """Whether a node of this op with ``n_operands`` operands and ``attrs`` makes a new array."""
         return bool(self.fresh(n_operands, attrs) if callable(self.fresh) else self.fresh)
+
+    def overwritten_operand(self, attrs: dict) -> Optional[int]:
+        """The operand a node of this op with ``attrs`` may be computed over (``overwrites``), or None."""
+        return None if self.overwrites is None else self.overwrites(attrs)
 
     def __post_init__(self) -> None:
         if self.vjp_all is not None and self.vjp is None:  # the per-operand rule others call, from the one rule

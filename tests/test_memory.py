@@ -293,3 +293,52 @@ def test_a_binary_op_written_into_its_operand_is_an_augmented_assignment():
     assert "out=" in line_of(step, "d") or not in_place(line_of(step, "d"))
     lines = step.source.splitlines()
     assert lines[lines.index(line_of(step, "s")) + 1].strip() == f"v{s.id} = v{e.id}"
+
+
+# -- a convolutional step at its tight minimum (benchmarks W5, smaller) ---------------------------------
+def _convnet(batch=10, filters=30, image=28, k=5, hidden=100, classes=10):
+    """The book's SimpleConvNet (conv -> relu -> max pool 2x2 -> affine -> relu -> affine -> softmax loss), W5's
+    sizes on 10 images: small enough for a test, big enough that a kernel's fixed-size blocks do not count."""
+    rng = np.random.default_rng(0)
+    pooled = filters * ((image - k + 1) // 2) ** 2
+    feeds = dict(x=rng.standard_normal((batch, 1, image, image)), t=rng.integers(0, classes, batch),
+                 W1=0.3 * rng.standard_normal((filters, 1, k, k)), b1=0.1 * rng.standard_normal(filters),
+                 W2=0.1 * rng.standard_normal((pooled, hidden)), b2=np.zeros(hidden),
+                 W3=0.1 * rng.standard_normal((hidden, classes)), b3=np.zeros(classes))
+    g = rg.Graph("convnet")
+    v = {k: g.input(k, a.shape, a.dtype) for k, a in feeds.items()}
+    h = rg.max_pool2d(rg.relu(rg.conv2d(v["x"], v["W1"], v["b1"])), 2)
+    h = rg.relu(rg.reshape(h, (batch, -1)) @ v["W2"] + v["b2"])
+    loss = rg.softmax_cross_entropy(h @ v["W3"] + v["b3"], v["t"])
+    params = [v[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3")]
+    conv = batch * filters * (image - k + 1) ** 2
+    tight = 8 * (sum(feeds[p.name].size for p in params) + conv + conv // 4)  # as benchmarks/nets.py counts
+    return loss, params, feeds, tight
+
+
+def test_a_convnet_step_holds_little_more_than_its_gradients_and_one_activation_with_its_pooling():
+    loss, params, feeds, tight = _convnet()
+    step = both(loss, params, feeds)
+    plan = step.memory_plan()
+    back = plan["programs"]["backward"]
+    # The pooling gradient is computed over the ReLU'd images it was taken of (they die there: ReLU's mask is
+    # read on the pooled values instead), so the backward never holds two arrays of the convolution's size.
+    assert "relu_1" in back["inplace"].values(), back
+    assert back["peak_bytes"] <= 1.10 * tight, (back["peak_bytes"], tight)
+    import tracemalloc  # the arrays NumPy really allocates, kernels' temporaries included
+
+    step.forward(**feeds)
+    step.backward()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        step.forward(**feeds)
+        grads = step.backward()
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert peak <= 1.10 * tight, (peak, tight)
+    raw = rg.compile(loss, wrt=params, optimize=False)
+    raw.forward(**feeds)
+    for a, b in zip(grads, raw.backward()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

@@ -8,7 +8,10 @@ op must be exercised by the op table (or the extra cases below), and on every no
   in-place form, writing into a copy of an operand of the result's shape and dtype (or into a dead
   buffer, for any fresh result) gives the same values;
 * an in-place form the backend has is usable: its op is declared elementwise or fresh;
-* inplace_slot names an operand of an elementwise op.
+* inplace_slot names an operand of an elementwise op;
+* overwrites -- the operand an op that is not elementwise declares it can be computed over: the backend's
+  in-place form writing over a copy of it gives the same values;
+* view -- the result is a writable view of the operand (each element once) or a new array.
 """
 
 from __future__ import annotations
@@ -93,6 +96,10 @@ def test_declared_facts_are_well_formed():
         if op.inplace_slot is not None:
             assert op.elementwise, f"{name}: inplace_slot is only read for elementwise ops"
             assert op.arity is None or 0 <= op.inplace_slot < op.arity, f"{name}: inplace_slot names no operand"
+        if op.overwrites is not None:
+            assert not op.elementwise, f"{name}: overwrites is read only for ops that are not elementwise"
+            assert callable(op.overwrites), name
+        assert isinstance(op.view, bool) and not (op.view and op.fresh), f"{name}: a view is not fresh"
 
 
 def test_every_inplace_form_of_the_backend_is_reachable():
@@ -144,7 +151,7 @@ def _run_inplace(op: str, args: list, attrs: dict, out_index: int, out=None):
 
 
 def test_elementwise_ops_and_their_inplace_forms():
-    written = 0
+    written = overwritten = 0
     for cid, g, nid, args, result in NODES:
         d = g.nx.nodes[nid]
         op = registry.get(d["op"])
@@ -160,12 +167,33 @@ def test_elementwise_ops_and_their_inplace_forms():
                     if got is not None:
                         written += 1
                         np.testing.assert_allclose(got, result, rtol=1e-12, err_msg=f"{d['op']} in place ({cid})")
+        slot = op.overwritten_operand(d["attrs"])
+        if slot is not None:
+            a = args[slot]
+            assert a.shape == result.shape, f"{d['op']} declares it can be computed over operand {slot} ({cid})"
+            if a.dtype == result.dtype:
+                got = _run_inplace(d["op"], args, d["attrs"], slot)
+                assert got is not None, f"{d['op']} declares overwrites, but the backend has no in-place form"
+                overwritten += 1
+                np.testing.assert_array_equal(got, result, err_msg=f"{d['op']} over operand {slot} ({cid})")
         if op.returns_fresh(len(args), d["attrs"]):
             got = _run_inplace(d["op"], args, d["attrs"], 0, out=np.empty_like(result))
             if got is not None:
                 written += 1
                 np.testing.assert_allclose(got, result, rtol=1e-12, err_msg=f"{d['op']} into a dead buffer ({cid})")
-    assert written > 50
+    assert written > 50 and overwritten > 0
+
+
+def test_views_are_writable_views_or_new_arrays():
+    checked = 0
+    for cid, g, nid, args, result in NODES:
+        d = g.nx.nodes[nid]
+        if registry.get(d["op"]).view and isinstance(result, np.ndarray) and _shares(result, args[0]):
+            checked += 1
+            assert result.flags.writeable and result.size == args[0].size, f"{d['op']} is declared a view ({cid})"
+            offsets = np.tensordot(np.indices(result.shape).reshape(result.ndim, -1).T, result.strides, axes=1)
+            assert len(set(offsets.tolist())) == result.size, f"{d['op']}: a view seeing one element twice ({cid})"
+    assert checked > 10
 
 
 @pytest.mark.parametrize("name", ["reshape", "transpose", "getitem", "broadcast_to", "squeeze", "expand_dims",

@@ -282,3 +282,32 @@ def test_slice_gradients_that_do_not_tile_one_axis_stay_as_they_are(cut):
     y = rg.sum(rg.sin(p)) + rg.sum(q * q)
     raw, opt = assert_same_step(y, a, {"a": np.random.default_rng(1).standard_normal((3, 8))})
     assert rewrites(opt).get("slice gradients joined by concatenate", 0) == 0, rewrites(opt)
+
+
+@pytest.mark.parametrize("window", [dict(kernel_size=2), dict(kernel_size=3, stride=2, pad=1), dict(kernel_size=2, stride=3)])
+def test_relus_mask_is_read_on_the_pooled_values_before_max_pooling(window):
+    # where(relu_out > 0, max_pool2d_grad(g, relu_out), 0): the pooling gradient is nonzero only at each window's
+    # maximum, where relu_out is the pooled value, so the mask is read there (on the smaller output gradient).
+    g = rg.Graph()
+    x, w = g.input("x", (2, 3, 7, 7)), g.input("w", (2, 3, 7, 7))
+    p = rg.max_pool2d(rg.relu(x * w), **window)
+    y = rg.sum(p * p)
+    rng = np.random.default_rng(2)
+    feeds = {"x": np.round(rng.standard_normal((2, 3, 7, 7))), "w": np.round(rng.standard_normal((2, 3, 7, 7)))}
+    raw, opt = assert_same_step(y, [x, w], feeds)  # rounded values: ties in windows, zeros, all-negative windows
+    assert rewrites(opt).get("mask moved before max pooling's gradient", 0) == 1, rewrites(opt)
+    over = window.get("stride", window["kernel_size"]) >= window["kernel_size"] and not window.get("pad")
+    back = opt.memory_plan()["programs"]["backward"]["inplace"]
+    assert any(k.startswith("max_pool2d_grad") for k in back) == over, back  # over relu's output when windows are apart
+    value, grads = opt.forward(**feeds), opt.backward()
+    for a, b in zip(grads, raw.value_and_grad(**feeds)[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_mask_stays_where_it_is_when_the_relu_output_feeds_more_than_the_pooling():
+    g = rg.Graph()
+    x = g.input("x", (2, 3, 4, 4))
+    r = rg.relu(x)
+    y = rg.sum(rg.max_pool2d(r, 2) ** 2) + rg.sum(r * 3.0)
+    raw, opt = assert_same_step(y, x, {"x": np.random.default_rng(3).standard_normal((2, 3, 4, 4))})
+    assert rewrites(opt).get("mask moved before max pooling's gradient", 0) == 0, rewrites(opt)

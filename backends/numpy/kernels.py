@@ -48,6 +48,29 @@ def sigmoid_grad(g, y, out=None):
     return g * t if out is None else xp.multiply(g, t, out=out)
 
 
+_WHERE_ROWS = 1 << 15  # elements per slab of where_into: a slab's result stays in cache before it is copied out
+
+
+def where_into(c, x, y, out):
+    """where(c, x, y) written into ``out`` (the buffer of ``x`` or ``y``, dying there, or a dead buffer of the
+    result's shape), slab by slab along the first axis: each slab's ``where`` is read before its places in
+    ``out`` are written, and no temporary of the whole result's size is made. A result of one slab or less
+    is a new array instead (NumPy's where has no ``out=``: the copy into ``out`` would cost more than the
+    small allocation it spares)."""
+    n = out.shape[0] if out.ndim else 1
+    rows = max(1, _WHERE_ROWS // max(1, out.size // max(1, n)))
+    if out.ndim == 0 or rows >= n:
+        return xp.where(c, x, y)
+
+    def part(a, s):  # the slab of an operand that runs along the first axis (others broadcast whole)
+        return a[s] if xp.ndim(a) == out.ndim and xp.shape(a)[0] == n else a
+
+    for start in range(0, n, rows):
+        s = slice(start, start + rows)
+        out[s] = xp.where(part(c, s), part(x, s), part(y, s))
+    return out
+
+
 def softmax(x, axis):
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
@@ -142,8 +165,8 @@ def concat_part(g, *xs, part, axis):
     return g[(slice(None),) * axis + (slice(start, start + xp.shape(xs[part])[axis]),)]
 
 
-HELPERS = {f.__name__: f for f in (sigmoid, tanh_grad, sigmoid_grad, softmax, log_softmax, softmax_cross_entropy, nll,
-                                   softmax_cross_entropy_grad, mse, sum_to_like, size_of, onehot, getitem_grad, concat_part)}
+HELPERS = {f.__name__: f for f in (sigmoid, tanh_grad, sigmoid_grad, where_into, softmax, log_softmax,
+                                   softmax_cross_entropy, nll, softmax_cross_entropy_grad, mse, sum_to_like, size_of, onehot, getitem_grad, concat_part)}
 
 
 from . import kernels_linalg as _linalg  # noqa: E402  (rg.linalg's kernels join the one table)
@@ -313,6 +336,7 @@ INPLACE: dict[str, InplaceForm] = {
     "sigmoid": lambda a, k, out: f"sigmoid({a[0]}, out={out})",
     "tanh_grad": lambda a, k, out: f"tanh_grad({a[0]}, {a[1]}, out={out})",  # ``out`` may be either operand
     "sigmoid_grad": lambda a, k, out: f"sigmoid_grad({a[0]}, {a[1]}, out={out})",
+    "where": lambda a, k, out: f"where_into({', '.join(a)}, out={out})",  # ``out`` may be either value operand
 }
 
 
@@ -420,3 +444,4 @@ from . import kernels_conv as _conv  # noqa: E402
 
 TEMPLATES.update(_conv.TEMPLATES)
 HELPERS.update(_conv.HELPERS)
+INPLACE.update(_conv.INPLACE)

@@ -178,8 +178,52 @@ def _cropped(gpad, shape, pad):
     return xp.ascontiguousarray(gpad[:, :, pad[0]:pad[0] + shape[2], pad[1]:pad[1] + shape[3]])
 
 
-def max_pool2d_grad(gy, x, kernel_size, stride, pad):
+def _non_overlapping(kernel_size, stride, pad) -> bool:
+    """Whether ``max_pool2d_grad`` can write its result over its input images as it reads them (the registry's
+    ``overwrites`` fact says when): windows that never overlap (each place is read by one window at most) and
+    no padding (result and input are the same places)."""
+    return tuple(pad) == (0, 0) and stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
+
+
+def _pool_grad_over(a, gy, kernel_size, stride):
+    """max_pool2d_grad written over ``a`` (holding the input images; windows not overlapping, no padding), a few
+    images at a time: each window offset's place is compared with the block's maxima, then overwritten by the
+    gradient there (or 0), so every place is read before it is written and the temporaries are a block's."""
     xp = _xp()
+    (kh, kw), (sh, sw) = kernel_size, stride
+    oh, ow = gy.shape[2:]
+    a[:, :, sh * oh:] = 0  # places in no window (the rows and columns past the last one, the gaps between)
+    a[:, :, :, sw * ow:] = 0
+    for i in range(kh, sh):
+        a[:, :, i:sh * oh:sh] = 0
+    for j in range(kw, sw):
+        a[:, :, :, j:sw * ow:sw] = 0
+    places = _offset_slices(kernel_size, stride, (oh, ow))
+    step = max(1, _BLOCK // max(1, a[0].size))
+    for start in range(0, a.shape[0], step):
+        block, g = a[start:start + step], gy[start:start + step]
+        m = _pool_max(block, places)
+        found = None
+        for k, place in enumerate(places):
+            v = block[place]
+            hit = v == m
+            if found is not None:
+                hit &= ~found  # the first maximum in row-major order takes the gradient
+            if k + 1 < len(places):
+                found = hit.copy() if found is None else xp.logical_or(found, hit, out=found)
+            xp.multiply(g, hit, out=v)
+    return a
+
+
+def max_pool2d_grad(gy, x, kernel_size, stride, pad, out=None):
+    xp = _xp()
+    if out is not None:  # into a given buffer: x's own (dying there), or a dead one of the result's shape
+        if not _non_overlapping(kernel_size, stride, pad):
+            out[...] = max_pool2d_grad(gy, x, kernel_size, stride, pad)
+            return out
+        if out is not x:
+            out[...] = x
+        return _pool_grad_over(out, gy, kernel_size, stride)
     padded, hits = _first_max_hits(x, kernel_size, stride, pad)
     g = xp.zeros(padded, dtype=xp.result_type(gy, x))
     overlapping = stride[0] < kernel_size[0] or stride[1] < kernel_size[1]
@@ -280,3 +324,7 @@ TEMPLATES = {
     "dropout_mask": _call("dropout_mask", "p"),
     "embedding": "{0}[{1}]",
 }
+
+
+# In-place forms (kernels.INPLACE): max pooling's gradient computed over the images, or into a dead buffer.
+INPLACE = {"max_pool2d_grad": lambda a, k, out: f"{_call('max_pool2d_grad', *_WINDOW)(a, k)[:-1]}, out={out})"}

@@ -14,6 +14,7 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
+from ...ir.registry import get
 from ...ir.shapes import is_static
 from .rewrite import Rewriter
 
@@ -177,6 +178,33 @@ def slice_grads_to_concatenate(rw: Rewriter, nid: int, ops: list) -> Optional[in
     return rw.add_node(nid, "concatenate", [p[3] for p in parts], {"axis": axis})
 
 
+def mask_before_max_pool_grad(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    """``where(p(x), max_pool2d_grad(gy, x), 0)``, ``p`` elementwise on x and scalar constants (relu's
+    gradient mask before a max pooling) -> ``max_pool2d_grad(where(p(max_pool2d(x)), gy, 0), x)``. The
+    pooling gradient is nonzero only at each window's maximum, where x is the pooled value: the mask is
+    the same read on the pooled values, and is applied to the (smaller) output gradient. Then nothing but
+    the pooling gradient reads x afterwards, which may be computed over x's own buffer (the memory plan)."""
+    cond, pooled_grad, zero = ops
+    G = rw.G
+    if rw.N[pooled_grad]["op"] != "max_pool2d_grad" or len(G._succ[pooled_grad]) != 1:
+        return None
+    z = rw.constant_value(zero)
+    if z is None or rw.N[zero]["shape"] != () or z != 0:
+        return None
+    gy, x = rw.operands(pooled_grad)
+    c = rw.N[cond]
+    args = rw.operands(cond)
+    if (not get(c["op"]).elementwise or c["shape"] != rw.N[x]["shape"] or args.count(x) != 1
+            or any(a != x and (rw.constant_value(a) is None or rw.N[a]["shape"] != ()) for a in args)):
+        return None
+    window = rw.N[pooled_grad]["attrs"]
+    pooled = next((p for p in G._succ[x] if rw.N[p]["op"] == "max_pool2d" and rw.N[p]["attrs"] == window), None)
+    if pooled is None:
+        pooled = rw.add_node(nid, "max_pool2d", [x], window)
+    mask = rw.add_node(nid, c["op"], [pooled if a == x else a for a in args], c["attrs"])
+    return rw.add_node(nid, "max_pool2d_grad", [rw.add_node(nid, "where", [mask, gy, zero], {}), x], window)
+
+
 def _edit(rw: Rewriter, nid: int, operand: int, attrs: dict) -> Optional[int]:
     """Point ``nid`` at ``operand`` with ``attrs`` when the rules give the same shape and dtype."""
     d = rw.N[nid]
@@ -205,6 +233,7 @@ RULES: list[Rule] = [
          splits_layer=True),
     Rule("softmax", "softmax from shared log-probabilities", softmax_via_log_softmax),
     Rule("accumulate", "slice gradients joined by concatenate", slice_grads_to_concatenate),
+    Rule("where", "mask moved before max pooling's gradient", mask_before_max_pool_grad),
 ]
 
 _BY_OP: dict[str, list[Rule]] = {}

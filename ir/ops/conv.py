@@ -245,8 +245,14 @@ def _max_pool_vjp(g: Any, out: Any, x: Any, **attrs: Any) -> Any:
 register(OpDef("max_pool2d", 1, _pool_rule, vjp=(_max_pool_vjp,), attrs=dict(_POOL_ATTRS), normalize=_window_attrs,
                fresh=True, doc="max over each window, NCHW",
                grad_note="to the first maximum of each window (row-major); padding is -inf and never wins"))
+def _over_images(attrs: dict) -> Optional[int]:
+    """The images (operand 1) max_pool2d_grad may be computed over: windows that never overlap, no padding."""
+    k, s, p = attrs["kernel_size"], attrs["stride"], attrs["pad"]
+    return 1 if tuple(p) == (0, 0) and s[0] >= k[0] and s[1] >= k[1] else None
+
+
 register(OpDef("max_pool2d_grad", 2, _pool_grad_rule, internal=True, fresh=True, attrs=dict(_POOL_ATTRS),
-               normalize=_window_attrs, vjp=(lambda g, out, gy, x, **a: apply("max_pool2d_gather", g, x, **a), None),
+               normalize=_window_attrs, overwrites=_over_images, vjp=(lambda g, out, gy, x, **a: apply("max_pool2d_gather", g, x, **a), None),
                doc="max_pool2d's gradient: each window's gradient at its maximum"))
 register(OpDef("max_pool2d_gather", 2, _gather_rule, internal=True, fresh=True, attrs=dict(_POOL_ATTRS),
                normalize=_window_attrs, vjp=(lambda g, out, gg, x, **a: apply("max_pool2d_grad", g, x, **a), None),

@@ -94,7 +94,7 @@ def _transpose_attrs(avals: list, axes: Any = None) -> dict:
 
 register(OpDef("transpose", 1, lambda x, axes: (tuple(x.shape[a] for a in axes), x.dtype), attrs={"axes": None},
                normalize=_transpose_attrs,
-               vjp=(lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),), complex_ok=True))
+               vjp=(lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),), complex_ok=True, view=True))
 
 
 # -- reshape --------------------------------------------------------------------------------
@@ -128,7 +128,8 @@ def _reshape_vjp(g: Any, out: Any, x: Any, shape: tuple) -> Any:
     return reshape(g, tuple(x.shape)) if is_static(tuple(x.shape)) else reshape_like(g, x)
 
 
-register(OpDef("reshape", 1, _reshape_rule, attrs={"shape": ()}, normalize=_reshape_attrs, vjp=(_reshape_vjp,), complex_ok=True))
+register(OpDef("reshape", 1, _reshape_rule, attrs={"shape": ()}, normalize=_reshape_attrs, vjp=(_reshape_vjp,),
+               complex_ok=True, view=True))
 
 
 # -- broadcast_to -------------------------------------------------------------------------
