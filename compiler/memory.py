@@ -402,8 +402,9 @@ def _simulate(graph: Graph, program: Program, plan: ProgramMemory,
 
 # -- the residual set ------------------------------------------------------------------------
 def choose_residuals(graph: Graph, residuals: list[int], keep: set[int]) -> tuple[list[int], list[int]]:
-    """Split ``residuals`` into (kept, recomputed): a cheap elementwise value whose operands the
-    backward has anyway (kept residuals, inputs, constants) is rebuilt there instead of saved.
+    """Split ``residuals`` into (kept, recomputed): a cheap elementwise value, or a ``view`` (a reshape
+    of a kept residual: the same buffer, passed twice), whose operands the backward has anyway (kept
+    residuals, inputs, constants) is rebuilt there instead of saved.
     Inputs it reads become residuals (they are the caller's arrays: no memory). ``keep`` must stay
     residuals (values returned as gradients). Creation order, so chains of cheap ops collapse."""
     G = graph.nx
@@ -412,7 +413,8 @@ def choose_residuals(graph: Graph, residuals: list[int], keep: set[int]) -> tupl
     recomputed: list[int] = []
     for r in sorted(residuals):
         op = G._node[r]["op"]
-        if r in keep or r in pinned or op == "input" or not registry.get(op).recomputable:
+        opdef = registry.lookup(op)
+        if r in keep or r in pinned or opdef is None or not (opdef.recomputable or opdef.view):
             continue
         ops = graph.operands(r)
         if all(o in kept or G._node[o]["op"] in ("input", "constant") for o in ops):

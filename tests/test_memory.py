@@ -342,3 +342,14 @@ def test_a_convnet_step_holds_little_more_than_its_gradients_and_one_activation_
     raw.forward(**feeds)
     for a, b in zip(grads, raw.backward()):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_a_view_of_a_kept_residual_is_rebuilt_in_the_backward_not_passed_as_a_second_residual():
+    g = rg.Graph()
+    x = g.input("x", (30, 40))
+    h = rg.tanh(x).rename("h")
+    r = rg.reshape(h, (40, 30)).rename("r")  # the same buffer as h, seen otherwise
+    step = both(rg.sum(rg.sin(r)) + rg.sum(h * h), x, {"x": X.repeat(10, 0).repeat(10, 1)[:30, :40]})
+    plan = step.memory_plan()
+    assert plan["residuals"] == ["h"] and plan["recomputed"] == ["r"], plan
+    assert plan["residual_bytes"] == 30 * 40 * 8, plan
