@@ -45,7 +45,9 @@ class Module:
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_prefix", "")
         object.__setattr__(self, "_variables", {})
-        object.__setattr__(self, "_inputs", weakref.WeakKeyDictionary())  # graph -> {local name: Tensor}
+        # graph -> {local name: node id}. Ids, not Tensors: a Tensor holds its graph, and a value holding its weak
+        # key keeps the entry (and the whole graph) alive as long as the module lives.
+        object.__setattr__(self, "_inputs", weakref.WeakKeyDictionary())
         object.__setattr__(self, "training", True)
 
     # -- structure ---------------------------------------------------------------------------------
@@ -139,15 +141,15 @@ class Module:
             full = self._join(name)
             same = [n for n, d in graph.nx.nodes(data=True) if d["name"] == full]
             if not same:
-                bound[name] = graph.input(full, shape=value.shape, dtype=value.dtype)
+                bound[name] = graph.input(full, shape=value.shape, dtype=value.dtype).id
             else:  # an input of that name already (rg.trace of a function taking **model.params): bind to it
                 d = graph.nx.nodes[same[0]]
                 if d["op"] != "input" or tuple(d["shape"]) != value.shape or d["dtype"] != value.dtype:
                     raise GraphError(f"graph {graph.name!r} already has a node named {full!r} ({d['op']}, shape "
                                      f"{tuple(d['shape'])}, {d['dtype']}), which is not an input like this "
                                      f"parameter (shape {value.shape}, {value.dtype}): rename that node")
-                bound[name] = graph.tensor(same[0]) if hasattr(graph, "tensor") else Tensor(graph, same[0])
-        return bound[name]
+                bound[name] = same[0]
+        return Tensor(graph, bound[name])
 
     @contextlib.contextmanager
     def bound(self, operands: dict) -> Iterator["Module"]:
@@ -172,8 +174,8 @@ class Module:
         ``rg.compile(loss, wrt=list(model.inputs(g).values()))``."""
         found: dict[str, Tensor] = {}
         for m in self.modules():
-            for k, t in m._inputs.get(graph, {}).items():
-                found[m._join(k)] = t
+            for k, nid in m._inputs.get(graph, {}).items():
+                found[m._join(k)] = Tensor(graph, nid)
         return {k: found[k] for k in self.params if k in found}
 
     def grads(self) -> dict[str, np.ndarray]:

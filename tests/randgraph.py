@@ -531,7 +531,14 @@ def _leaky_relu(b: _Builder) -> Any:
 def _moments(fn: str) -> Callable[[_Builder], Any]:
     def gen(b: _Builder) -> Any:
         x = b.pick(lambda v: v.size >= 2)
-        made = x and b.add(fn, x, axis=_axes(b, len(b.shape(x))), ddof=b.choice([0, 1]), keepdims=b.choice([False, True]))
+        if x is None:
+            return None
+        shape = b.shape(x)
+        axis = _axes(b, len(shape))
+        # ddof=1 only where at least 2 entries are reduced: N - ddof = 0 is a division by zero (NumPy warns)
+        count = int(np.prod([shape[a] for a in np.atleast_1d(axis)])) if axis is not None else int(np.prod(shape))
+        ddof = b.choice([0, 1]) if count >= 2 else 0
+        made = b.add(fn, x, axis=axis, ddof=ddof, keepdims=b.choice([False, True]))
         # std has a kink where all entries are equal (std = 0): keep clear of it
         return made if made is None or fn == "var" or np.min(b.vals[made.i]) > 0.05 else None
     return gen

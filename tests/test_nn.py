@@ -292,3 +292,21 @@ def test_modules_name_scopes_in_the_graph():
     assert {"Sequential/0: Linear", "Sequential/1: ReLU", "Sequential/2: Linear"} <= scopes
     assert g.nx.nodes[model.inputs(g)["0.W"].id]["scope"] == "Sequential/0: Linear"
     assert "cluster" in rg.to_dot(y).source
+
+
+def test_a_model_does_not_keep_the_graphs_it_was_called_on_alive():
+    # Module remembers, per graph, the inputs its parameters became; a graph dropped by the user must be
+    # freed (a model called on a new graph per experiment must not pile up every old graph).
+    import gc
+    import weakref
+
+    model = rg.nn.Sequential(rg.nn.Linear(3, 4), rg.nn.ReLU(), rg.nn.BatchNorm(4), rg.nn.Linear(4, 2))
+    refs = []
+    for _ in range(3):
+        g = rg.Graph()
+        y = model(g.input("x", shape=(None, 3)))
+        assert sorted(model.inputs(g)) == sorted(model.params)  # still found while the graph lives
+        refs.append(weakref.ref(g))
+        del g, y
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]

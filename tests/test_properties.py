@@ -95,6 +95,14 @@ def test_the_random_graphs_draw_from_every_public_op():
     assert not set(PUBLIC) - set(GENERATORS) - HELPER_OPS
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@given(graph_specs(max_ops=6, ops=["var", "std"]))
+def test_random_variances_never_divide_by_zero_degrees_of_freedom(spec):
+    # ddof=1 over a single entry is N - ddof = 0: NumPy warns and the value is nan (the step thrown away)
+    for step, value in zip(spec.steps, spec.values(*spec.feeds.values())[len(spec.feeds):]):
+        assert np.all(np.isfinite(value)), step
+
+
 def _seeded(fn, seed=3):
     """``fn`` run after ``rg.seed(seed)``: every run draws the same dropout mask (one dropout per graph)."""
     def run(*args, **kwargs):
