@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from . import batch as batch_rules
 from .errors import GraphError, ShapeRuleError  # ShapeRuleError: re-exported for the op files
 from .shapes import Shape
 
@@ -74,6 +75,10 @@ class OpDef:
       operand (of the result's shape and dtype) whose buffer the kernel can compute the result over while
       it reads it, so the memory plan may write it there when that operand dies at the op (max pooling's
       gradient over the images it was taken of, when the windows do not overlap).
+    * ``batch`` -- how the op acts on a batch (ir/batch.py): ``batch(kinds, avals, attrs)`` gives the result's
+      kind (row-wise, a sum or a mean over the batch) from its operands', or None when running it chunk by
+      chunk of the batch and adding up would be wrong. Elementwise ops (not random) are row-wise by default;
+      other ops are not batch-separable unless they declare a rule.
 
     >>> register(OpDef("cube", 1, same_shape, vjp=(lambda g, out, x: g * 3.0 * x * x,),
     ...                elementwise=True, fresh=True, recomputable=True))
@@ -101,6 +106,16 @@ class OpDef:
     view: bool = False
     random: bool = False
     complex_ok: bool = False
+    batch: Optional[batch_rules.BatchRule] = None
+
+    def batch_kind(self, kinds: Sequence[Optional[str]], avals: Sequence[Aval], attrs: dict) -> Optional[str]:
+        """The kind (ir/batch.py) of this op's result from its operands' kinds (at least one not None)."""
+        rule = self.batch
+        if rule is None:
+            if not self.elementwise or self.random:
+                return None
+            rule = batch_rules.rowwise
+        return rule(kinds, avals, attrs)
 
     def returns_fresh(self, n_operands: int, attrs: dict) -> bool:
         """Whether a node of this op with ``n_operands`` operands and ``attrs`` makes a new array."""

@@ -76,9 +76,11 @@ def test_value_and_grad_equals_numpy_in_one_computation_with_each_chunk_generate
 
 
 def test_value_and_grad_streams_over_the_batch_chunks(net):
-    """One batch chunk of x is alive at a time: dask's order finishes a chunk's forward and backward
-    before it makes the next (a task every chunk's backward shared, such as a dask `arange` in the
-    one-hot of the labels, made it run every chunk's forward first and hold all of x in memory)."""
+    """One batch chunk of x is alive at a time on the op-by-op lowering (a seed given: the forward and
+    backward programs joined): dask's order finishes a chunk's forward and backward before it makes the
+    next (a task every chunk's backward shared, such as a dask `arange` in the one-hot of the labels, made
+    it run every chunk's forward first and hold all of x in memory). The fused value_and_grad runs each
+    chunk in one task (tests/test_dask_chunked.py)."""
     def make(block_id=None):
         return np.random.default_rng([1, block_id[0]]).standard_normal((CHUNK, 784))
 
@@ -92,7 +94,7 @@ def test_value_and_grad_streams_over_the_batch_chunks(net):
             order.append(key)
 
     with dask.config.set(scheduler="sync"), Order():
-        step.value_and_grad(**feeds)
+        step.value_and_grad(1.0, **feeds)
     made = [k[1] for k in order if isinstance(k, tuple) and str(k[0]).startswith("make")]
     assert sorted(made) == list(range(N // CHUNK))
     # between making chunk i and the next chunk, chunk i's backward (a matmul reading it) has run
@@ -124,8 +126,9 @@ def test_lazy_results_are_dask_arrays_and_nothing_runs_until_computed(net):
 
 
 def test_batch_reductions_are_trees_and_the_weights_are_not_rechunked(net):
+    """The op-by-op lowering (a seed given: the forward and backward programs joined)."""
     step = rg.compile(net["loss"], wrt=net["wrt"], backend="dask", lazy=True)
-    value, grads = step.value_and_grad(**net["lazy_feeds"])
+    value, grads = step.value_and_grad(1.0, **net["lazy_feeds"])
     layers = {name.rsplit("-", 1)[0] for v in [value, *grads] for name in v.dask.layers}
     assert not any(name.startswith("rechunk") for name in layers), sorted(layers)
     # 8 chunks, combined 4 at a time (dask's split_every): a level of partial sums below the aggregate.

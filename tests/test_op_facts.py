@@ -21,7 +21,7 @@ import pytest
 
 import revgraph as rg
 from revgraph.backends.numpy import kernels
-from revgraph.ir import registry
+from revgraph.ir import batch, registry
 from revgraph.ir.ops import internal
 from revgraph.ir.shapes import broadcast
 
@@ -206,3 +206,84 @@ def test_views_and_aliases_are_not_fresh(name):
 def test_defaults_are_the_safe_choice():
     op = registry.OpDef("no_facts", 1, lambda x: (x.shape, x.dtype))
     assert (op.elementwise, op.returns_fresh(1, {}), op.recomputable, op.inplace_slot) == (False, False, False, None)
+
+
+# -- batch: how an op acts on a batch (ir/batch.py) ------------------------------------------------------
+def _kind_of(op, args, kinds, attrs):
+    avals = [registry.Aval((None, *np.shape(a)[1:]) if k == batch.ROWS else np.shape(a), np.asarray(a).dtype)
+             for a, k in zip(args, kinds)]
+    return op.batch_kind(kinds, avals, attrs)
+
+
+def _tolerance(result, slack=1):
+    """Rounding of a sum split in two: float64 to ~1e-12, lower precisions to their own epsilon."""
+    eps = np.finfo(result.dtype).eps if np.asarray(result).dtype.kind in "fc" else 0.0
+    return {"rtol": max(eps, 1e-15) * 1e4 * slack, "atol": max(eps, 1e-15) * 1e3 * slack}
+
+
+def _combined(kind, parts, share):
+    """The whole's result from two chunks' results: rows stacked, sums added, means weighted by ``share``."""
+    if kind == batch.ROWS:
+        return np.concatenate(parts)
+    return parts[0] + parts[1] if kind == batch.SUM else parts[0] * share + parts[1] * (1 - share)
+
+
+def test_batch_rules_hold_for_the_kernels():
+    """Every row-wise, sum or mean claim an op's batch rule makes for the operands of the op-table's nodes
+    (batched: those whose axis 0 has the length of the others', split into a chunk of 1 row and the rest)
+    gives the whole's result from the two chunks' results."""
+    checked = 0
+    for cid, g, nid, args, result in NODES:
+        d = g.nx.nodes[nid]
+        op = registry.get(d["op"])
+        for n in {np.shape(a)[0] for a in args if np.ndim(a) >= 1 and np.shape(a)[0] >= 2}:
+            kinds = [batch.ROWS if np.ndim(a) >= 1 and np.shape(a)[0] == n else None for a in args]
+            kind = _kind_of(op, args, kinds, d["attrs"])
+            if kind is None:
+                continue
+            parts = [kernels.evaluate(d["op"], [a[rows] if k else a for a, k in zip(args, kinds)], d["attrs"])
+                     for rows in (slice(0, 1), slice(1, None))]
+            np.testing.assert_allclose(_combined(kind, parts, 1 / n), result, **_tolerance(result),
+                                       err_msg=f"{d['op']} is declared {kind} over the batch ({cid})")
+            checked += 1
+    assert checked > 100
+
+
+def test_linear_batch_rules_hold_for_the_kernels():
+    """An op a rule keeps a sum (a mean) through: its result from two parts of those operands (weighted
+    halves, for a mean) equals the result from the whole operands."""
+    rng = np.random.default_rng(0)
+    checked = 0
+    for cid, g, nid, args, result in NODES:
+        d = g.nx.nodes[nid]
+        op = registry.get(d["op"])
+        floats = [i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f"]
+        for marked in {*((i,) for i in floats), tuple(floats)} if floats else ():
+            for kind, share in ((batch.SUM, None), (batch.MEAN, 0.3)):
+                kinds = [kind if i in marked else None for i in range(len(args))]
+                if _kind_of(op, args, kinds, d["attrs"]) != kind:
+                    continue
+                first = {i: rng.normal(size=np.shape(args[i])).astype(np.asarray(args[i]).dtype) for i in marked}
+                if kind == batch.SUM:
+                    halves = [{i: first[i] for i in marked}, {i: args[i] - first[i] for i in marked}]
+                else:  # a = share * a1 + (1 - share) * a2
+                    halves = [{i: first[i] for i in marked},
+                              {i: (args[i] - share * first[i]) / (1 - share) for i in marked}]
+                parts = [kernels.evaluate(d["op"], [h.get(i, a) for i, a in enumerate(args)], d["attrs"])
+                         for h in halves]
+                np.testing.assert_allclose(_combined(kind, parts, share), result, **_tolerance(result, 100),
+                                           err_msg=f"{d['op']} is declared to keep a {kind} ({cid})")
+                checked += 1
+    assert checked > 20
+
+
+def test_a_wrong_batch_rule_is_caught():
+    """The check above fails for a rule claiming a row-wise op where there is none (softmax over the batch)."""
+    nodes = [(args, g.nx.nodes[nid]) for cid, g, nid, args, result in NODES if g.nx.nodes[nid]["op"] == "softmax"
+             and np.ndim(args[0]) == 2 and np.shape(args[0])[0] >= 2]
+    args, d = nodes[0]
+    whole = kernels.evaluate("softmax", args, {**d["attrs"], "axis": 0})
+    parts = [kernels.evaluate("softmax", [args[0][rows]], {**d["attrs"], "axis": 0})
+             for rows in (slice(0, 1), slice(1, None))]
+    assert not np.allclose(_combined(batch.ROWS, parts, None), whole)
+    assert _kind_of(registry.get("softmax"), args, [batch.ROWS], {"axis": 0}) is None

@@ -116,8 +116,36 @@ def getitem_grad(g: Any, x: Any, index: tuple) -> Any:
     chunks = x.chunks if isinstance(x, da.Array) else "auto"
     out = da.zeros(np.shape(x), dtype=g.dtype, chunks=chunks)
     index, g = _without_new_axes(index, g, np.ndim(x))
-    out[index] = g
+    index, g = _positive_steps(index, da.asarray(g), np.shape(x))
+    if 0 not in g.shape:  # an empty selection writes nothing (dask's assignment refuses an empty value)
+        out[index] = g
     return out
+
+
+def _positive_steps(index: tuple, g: Any, shape: tuple) -> tuple:
+    """``index`` (no ``None`` in it) with each negative-step slice written as the positive-step slice of the
+    same elements, and ``g`` flipped along those axes (dask's assignment mishandles negative steps: x[1, ::-2]
+    raised "tuple index out of range", an empty ::-1 range a shape mismatch)."""
+    if not any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in index):
+        return index, g
+    spanned = len(shape) - sum(1 for i in index if i is not Ellipsis)  # axes an Ellipsis covers
+    out, flips, axis, g_axis = [], [], 0, 0
+    for i in index:
+        if i is Ellipsis:
+            out.append(i)
+            axis, g_axis = axis + spanned, g_axis + spanned
+            continue
+        if isinstance(i, slice) and i.step is not None and i.step < 0:
+            picked = range(*i.indices(shape[axis]))
+            out.append(slice(picked[-1], picked[0] + 1, -i.step) if picked else slice(0, 0))
+            flips.append(g_axis)
+        else:
+            out.append(i)
+        axis += 1
+        g_axis += isinstance(i, slice)  # an integer drops its axis from g
+    for a in flips:
+        g = da.flip(g, a)
+    return tuple(out), g
 
 
 def _without_new_axes(index: tuple, g: Any, ndim: int) -> tuple:

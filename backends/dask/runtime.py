@@ -4,7 +4,7 @@ forward and backward programs together when it cannot run the fused program."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ...compiler.runtime import CompiledFunction, CompiledStep
 
@@ -26,10 +26,31 @@ class DaskFunction(CompiledFunction):
         values = self._fns["call"].build(self._spec.bind(feeds))
         return dask.delayed(list(values), traverse=True)
 
+    def by_chunks(self, feeds: dict, wrt: list[int]) -> Optional[Any]:
+        """The results computed chunk by chunk of the batch (backends/dask/chunks.py) when the first is a
+        batch sum or mean of the fed dask arrays and the others its gradients with respect to ``wrt``
+        (inputs that are not batched); None when the graph is not batch-separable on these feeds."""
+        import dask
+
+        from .chunks import ChunkedProgram
+
+        chunked = self.__dict__.get("_chunked")
+        if chunked is None:
+            chunked = self._chunked = ChunkedProgram(self.plan, "call", wrt)
+        args = self._spec.bind(feeds)
+        kind = chunked.kind(args)
+        if kind is None:
+            return None
+        total = chunked.run(args, kind)
+        if not self.plan.options.get("backend_options", {}).get("lazy", False):
+            (total,) = dask.compute(total)  # one vector back; the results are cut from it here
+        return self._rebuild(chunked.split(total))
+
 
 class DaskStep(CompiledStep):
     """A forward/backward program on Dask. ``value_and_grad(**feeds)`` computes the value and the
-    gradients in one ``dask.compute``; ``forward`` keeps the residuals persisted (on the workers,
+    gradients in one ``dask.compute`` -- for a loss that is a mean or a sum over the rows of the fed dask
+    arrays, by running the numpy backend's fused program once per chunk and adding up (chunks.py); ``forward`` keeps the residuals persisted (on the workers,
     under a Client) for ``backward``, so for data larger than memory use ``value_and_grad``.
 
     >>> step = rg.compile(loss, wrt=[W1, b1], backend="dask")
@@ -39,7 +60,9 @@ class DaskStep(CompiledStep):
     def value_and_grad(self, dout: Any = None, /, **feeds: Any) -> tuple[Any, Any]:
         dout, feeds = self._seed_and_feeds(dout, feeds)
         if dout is None and self._make_fused is not None:
-            return self._fused_function().call_with(feeds)
+            fused = self._fused_function()
+            out = fused.by_chunks(feeds, self.plan.options["wrt"])  # a batch mean or sum: numpy per chunk
+            return fused.call_with(feeds) if out is None else out
         value, grads = self._build(dout, feeds)
         finish = self._fns["backward"].finish
         results = finish((value, *grads))  # one compute: the forward work the gradients read runs once

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import batch as B
 from ..apply import apply
 from ..dtypes import real_dtype
 from ..registry import OpDef, register
@@ -35,15 +36,15 @@ def _op(name: str, arity: int, infer: Any, vjp: Any = None, doc: str = "", **fac
 
 # -- arithmetic ----------------------------------------------------------------------------
 _op("add", 2, R.binary_ufunc("add"), (lambda g, out, x, y: g,
-                              lambda g, out, x, y: g), **CHEAP, **CX)
+                              lambda g, out, x, y: g), **CHEAP, **CX, batch=B.terms)
 _op("sub", 2, R.binary_ufunc("subtract"), (lambda g, out, x, y: g,
-                              lambda g, out, x, y: -g), **CHEAP, **CX)
+                              lambda g, out, x, y: -g), **CHEAP, **CX, batch=B.terms)
 _op("mul", 2, R.binary_ufunc("multiply"), (lambda g, out, x, y: g * y,
-                              lambda g, out, x, y: g * x), **CHEAP, **CX)
+                              lambda g, out, x, y: g * x), **CHEAP, **CX, batch=B.linear(0, 1))
 _op("div", 2, R.binary_ufunc("true_divide"), (lambda g, out, x, y: g / y,
                               lambda g, out, x, y: -g * out / y), **CHEAP,
-    grad_note="d/dy = -x/y^2: inf at y = 0", **CX)          # d(x/y)/dy = -x/y² = -out/y
-_op("neg", 1, R.like_ufunc("negative"), (lambda g, out, x: -g,), **CHEAP, **CX)
+    grad_note="d/dy = -x/y^2: inf at y = 0", **CX, batch=B.linear(0))          # d(x/y)/dy = -x/y² = -out/y
+_op("neg", 1, R.like_ufunc("negative"), (lambda g, out, x: -g,), **CHEAP, **CX, batch=B.linear(0))
 
 
 def _constant_scalar(t: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..apply import apply
+from .. import batch as batch_rules
 from ..registry import Aval, OpDef, ShapeRuleError, register
 from ..shapes import broadcast, fmt, size
 from . import _rules as R
@@ -28,9 +29,11 @@ def _softmax_attrs(avals: list, axis: Any = -1) -> dict:
 
 
 register(OpDef("softmax", 1, R.shifted_exp, attrs={"axis": -1}, normalize=_softmax_attrs,
-               vjp=(lambda g, out, x, axis: out * (g - apply("sum", g * out, axis=axis, keepdims=True)),), fresh=True))
+               vjp=(lambda g, out, x, axis: out * (g - apply("sum", g * out, axis=axis, keepdims=True)),), fresh=True,
+               batch=batch_rules.keeps_rows))
 register(OpDef("log_softmax", 1, R.shifted_exp, attrs={"axis": -1}, normalize=_softmax_attrs,
-               vjp=(lambda g, out, x, axis: g - exp(out) * apply("sum", g, axis=axis, keepdims=True),), fresh=True))
+               vjp=(lambda g, out, x, axis: g - exp(out) * apply("sum", g, axis=axis, keepdims=True),), fresh=True,
+               batch=batch_rules.keeps_rows))
 
 
 def _sce_rule(logits: Aval, labels: Aval) -> tuple:
@@ -88,7 +91,7 @@ register(OpDef("softmax_cross_entropy", 2, _sce_rule, vjp=(
     lambda g, out, x, t: _sce_logits_grad(g, x, t),
     # d/dlabels (probabilities only) = -log_softmax / N
     lambda g, out, x, t: None if t.dtype.kind in "iu" else -apply("log_softmax", x) * (g / _batch_count(x)),
-), fresh=True, grad_note="(softmax(x) - onehot(t)) / N to the logits (integer labels: one gather/scatter kernel, no "
+), fresh=True, batch=batch_rules.batch_mean, grad_note="(softmax(x) - onehot(t)) / N to the logits (integer labels: one gather/scatter kernel, no "
                          "one-hot built); -log_softmax(x) / N to probability labels, none to integer labels"))
 
 
@@ -125,7 +128,7 @@ register(OpDef("nll", 2, _nll_rule, internal=True,
                doc="Mean over the batch of -log p of the labels, from log-probabilities logp (int or probability labels).",
                vjp=(lambda g, out, logp, t: -_target(t, logp) * (g / _batch_count(logp)),
                     lambda g, out, logp, t: None if t.dtype.kind in "iu" else -logp * (g / _batch_count(logp))),
-               fresh=True))
+               fresh=True, batch=batch_rules.batch_mean))
 
 
 def _mse_rule(a: Aval, b: Aval) -> tuple:
@@ -141,7 +144,7 @@ def _mse_count(a: Any, b: Any) -> Any:
 register(OpDef("mse", 2, _mse_rule, vjp=(
     lambda g, out, a, b: (a - b) * (g * 2 / _mse_count(a, b)),
     lambda g, out, a, b: (b - a) * (g * 2 / _mse_count(a, b)),
-), fresh=True))
+), fresh=True, batch=batch_rules.mean_of_rows))
 
 
 def softmax(x: Any, axis: int = -1) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..apply import apply
+from .. import batch as batch_rules
 from ..registry import Aval, OpDef, ShapeRuleError, register
 from ..shapes import is_static, size
 from . import _rules as R
@@ -75,12 +76,12 @@ def _max_vjp(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 _axis_attrs = {"axis": None, "keepdims": False}
 register(OpDef("sum", 1, _sum_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
                vjp=(lambda g, out, x, axis, keepdims: spread(g, x, axis, keepdims),), fresh=True,
-               complex_ok=True))
+               complex_ok=True, batch=batch_rules.reduction(batch_rules.SUM)))
 register(OpDef("mean", 1, _mean_rule, attrs=_axis_attrs, normalize=R.axis_attrs,
                vjp=(lambda g, out, x, axis, keepdims: spread(g / _count(x, axis), x, axis, keepdims),), fresh=True,
-               complex_ok=True))
+               complex_ok=True, batch=batch_rules.reduction(batch_rules.MEAN)))
 register(OpDef("max", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True,
-               grad_note="to the maximum; tied maxima share the gradient equally"))
+               grad_note="to the maximum; tied maxima share the gradient equally", batch=batch_rules.keeps_rows))
 
 
 def _argmax_attrs(avals: list, axis: Any = None, keepdims: bool = False) -> dict:
@@ -103,7 +104,7 @@ register(OpDef("argmax", 1, _arg_rule("argmax"), attrs=_axis_attrs, normalize=_a
 
 
 register(OpDef("min", 1, _max_rule, attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_max_vjp,), fresh=True,
-               grad_note="to the minimum; tied minima share the gradient equally"))
+               grad_note="to the minimum; tied minima share the gradient equally", batch=batch_rules.keeps_rows))
 register(OpDef("argmin", 1, _arg_rule("argmin"),
                attrs=_axis_attrs, normalize=_argmax_attrs, doc="Index of the minimum; zero gradient.", fresh=True))
 
@@ -170,7 +171,8 @@ def _logsumexp_vjp(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 register(OpDef("logsumexp", 1, lambda x, axis, keepdims: _max_rule(x, axis, keepdims)[:1] + (R.shifted_exp_dtype(x.dtype),),
                attrs=_axis_attrs, normalize=R.axis_attrs, vjp=(_logsumexp_vjp,), fresh=True,
-               grad_note="softmax(x) along the axes; computed shifted by the maximum, so no overflow"))
+               grad_note="softmax(x) along the axes; computed shifted by the maximum, so no overflow",
+               batch=batch_rules.keeps_rows))
 
 
 # -- cumsum: the gradient is the reversed cumulative sum of g ---------------------------------------------------

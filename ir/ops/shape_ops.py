@@ -9,6 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..apply import apply
+from .. import batch as batch_rules
 from ..registry import Aval, OpDef, ShapeRuleError, register
 from ..shapes import as_shape, broadcast, fmt, is_static, normalize_axis, size
 from ..errors import GraphError
@@ -75,7 +76,8 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return squeeze(db, -1) if b.ndim == 1 else db
 
 
-register(OpDef("matmul", 2, _matmul_rule, vjp=(_matmul_vjp_a, _matmul_vjp_b), fresh=True, complex_ok=True))
+register(OpDef("matmul", 2, _matmul_rule, vjp=(_matmul_vjp_a, _matmul_vjp_b), fresh=True, complex_ok=True,
+               batch=batch_rules.matmul))
 
 
 # -- transpose ------------------------------------------------------------------------------
@@ -94,7 +96,8 @@ def _transpose_attrs(avals: list, axes: Any = None) -> dict:
 
 register(OpDef("transpose", 1, lambda x, axes: (tuple(x.shape[a] for a in axes), x.dtype), attrs={"axes": None},
                normalize=_transpose_attrs,
-               vjp=(lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),), complex_ok=True, view=True))
+               vjp=(lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),), complex_ok=True, view=True,
+               batch=batch_rules.transpose))
 
 
 # -- reshape --------------------------------------------------------------------------------
