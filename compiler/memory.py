@@ -324,13 +324,14 @@ def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last:
     """An operand whose buffer ``nid`` (of an elementwise op the backend can write in place, or of an op
     declaring the operand it can be computed over) may overwrite: the operand dies here, its buffer is a
     fresh array this program made (possibly already reused in place) or a ``view`` of such buffers (a
-    reshape of a product), nothing sharing them is read later, and shape (static) and dtype equal the
-    result's."""
+    reshape of a product), nothing sharing them is read later (nor by another operand of this op), and
+    shape (static) and dtype equal the result's."""
     G = graph.nx
     d = G._node[nid]
     if not d["shape"] or not is_static(d["shape"]) or not writes_into(d["op"]):
         return None
     opdef = registry.get(d["op"])
+    read, shared = operands, None
     if opdef.elementwise:
         slot = opdef.inplace_slot
         if slot is not None and slot < len(operands):  # try that operand first
@@ -344,6 +345,13 @@ def _reusable_operand(graph: Graph, nid: int, operands: list[int], i: int, last:
         od, base = G._node[o], bases.get(o, frozenset())
         if not base or od["shape"] != d["shape"] or od["dtype"] != d["dtype"] or last.get(o) != i:
             continue
+        if shared is None:  # buffer -> how many distinct operands of this op read it
+            shared = {}
+            for p in set(read):
+                for pb in bases.get(p, (p,)):
+                    shared[pb] = shared.get(pb, 0) + 1
+        if any(shared[b] > 1 for b in base):
+            continue  # the op reads that buffer through another operand too (m and m.T): a kernel may not write it
         if all(readers_of_base.get(b, -1) <= i and (b in owned or _is_view(G._node[b]["op"])) for b in base) \
                 and any(b in owned for b in base):
             return o

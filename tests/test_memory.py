@@ -353,3 +353,16 @@ def test_a_view_of_a_kept_residual_is_rebuilt_in_the_backward_not_passed_as_a_se
     plan = step.memory_plan()
     assert plan["residuals"] == ["h"] and plan["recomputed"] == ["r"], plan
     assert plan["residual_bytes"] == 30 * 40 * 8, plan
+
+
+def test_a_buffer_is_not_written_while_another_view_of_it_is_read_by_the_same_op():
+    # where(c, m, m.T): m dies here, but the op also reads m through its transpose; a kernel writing m in slabs
+    # would read columns already overwritten. (Ufuncs guard against overlap themselves; helpers need not.)
+    g = rg.Graph()
+    x = g.input("x", (256, 256))
+    m = rg.exp(x)
+    y = rg.where(x > 0.1, m, rg.transpose(m)) * 2.0
+    f = rg.compile(y)
+    xv = np.random.default_rng(4).standard_normal((256, 256))
+    np.testing.assert_array_equal(f(x=xv), rg.compile(y, optimize=False)(x=xv))
+    assert "where_into" not in f.source, f.source

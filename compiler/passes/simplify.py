@@ -186,15 +186,15 @@ def mask_before_max_pool_grad(rw: Rewriter, nid: int, ops: list) -> Optional[int
     the pooling gradient reads x afterwards, which may be computed over x's own buffer (the memory plan)."""
     cond, pooled_grad, zero = ops
     G = rw.G
-    if rw.N[pooled_grad]["op"] != "max_pool2d_grad" or len(G._succ[pooled_grad]) != 1:
-        return None
+    if rw.N[pooled_grad]["op"] != "max_pool2d_grad" or len(G._succ[pooled_grad]) != 1 or pooled_grad in rw.roots:
+        return None  # (read elsewhere too: it would be computed twice)
     z = rw.constant_value(zero)
     if z is None or rw.N[zero]["shape"] != () or z != 0:
         return None
     gy, x = rw.operands(pooled_grad)
     c = rw.N[cond]
     args = rw.operands(cond)
-    if (not get(c["op"]).elementwise or c["shape"] != rw.N[x]["shape"] or args.count(x) != 1
+    if (not get(c["op"]).elementwise or get(c["op"]).random or c["shape"] != rw.N[x]["shape"] or args.count(x) != 1
             or any(a != x and (rw.constant_value(a) is None or rw.N[a]["shape"] != ()) for a in args)):
         return None
     window = rw.N[pooled_grad]["attrs"]
