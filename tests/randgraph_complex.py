@@ -196,7 +196,11 @@ def _svd(b: _Builder) -> Any:
 
 def _qr(b: _Builder) -> Any:
     m = _matrix(b, _size(b))
-    return m and b.add("linalg.qr", m, part=b.choice([0, 1]))
+    out = m and b.add("linalg.qr", m, part=b.choice([0, 1]))
+    # Q and R are unique up to the sign of each column of Q (row of R), and LAPACK's sign flips where a
+    # column's part below the diagonal passes through exact zero (no reflection): two evaluation orders of
+    # the same matrix (1e-19 vs 0 there) give opposite signs. Their squares are the same either way.
+    return out and b.add("square", out)
 
 
 def _norm(b: _Builder) -> Any:
