@@ -54,9 +54,9 @@ def lower(plan: Plan, kernels: KernelSet = NUMPY_KERNELS) -> Lowered:
     graph = plan.graph
     ns = kernels.namespace()
     constants = sorted({c for name in plan.programs for c in plan.constants_of(name)})
+    returned = {r for p in plan.programs.values() for r in (p.results if p.returns is None else p.returns)}
     for c in constants:
-        value = graph.nx.nodes[c]["value"]
-        ns[var(c)] = value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value  # see _as_scalars
+        ns[var(c)] = _bound_constant(graph, c, c in returned)
     functions, sources, line_map = {}, [], {}
     header = _constants_header(graph, constants)
     check = bool(plan.options.get("check_finite"))
@@ -128,6 +128,42 @@ def _shifted(code: types.CodeType, lines: int) -> types.CodeType:
     ``lines``, so tracebacks, the line map and linecache agree with the whole program's source."""
     consts = tuple(_shifted(c, lines) if isinstance(c, types.CodeType) else c for c in code.co_consts)
     return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
+
+
+def _bound_constant(graph: Graph, c: int, returned: bool) -> Any:
+    """The value the generated code reads for constant ``c``. A single number is a NumPy scalar where
+    scalars are computed on (see ``_as_scalars``), but one read only by elementwise ops on arrays is a
+    0-d array of the dtype it computes in: NumPy takes a 0-d array operand about a third faster than a
+    scalar (``x * c``: no scalar-to-array conversion per call), with the same loop and the same values.
+    A Python number (weak: it takes the other operand's dtype) becomes such an array only where every
+    reader computes in one float dtype the number converts to exactly, so nothing about the result can
+    change."""
+    G = graph.nx
+    d = G._node[c]
+    value = d["value"]
+    scalar = value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    if returned or np.ndim(value) != 0:
+        return scalar
+    dtypes = set()
+    for u in G._succ[c]:
+        du = G._node[u]
+        try:
+            opdef = get_op(du["op"])
+        except GraphError:
+            return scalar
+        if not du["shape"] or not opdef.elementwise or not opdef.returns_fresh(len(G._pred[u]), du["attrs"]):
+            return scalar  # a scalar computation, or a reader whose result could be the constant itself
+        dtypes.add(du["dtype"])
+    if not d.get("weak"):
+        return value if isinstance(value, np.ndarray) else scalar
+    if len(dtypes) != 1 or type(value) not in (int, float):
+        return scalar
+    (dtype,) = dtypes
+    if dtype.kind != "f" or any(G._node[o]["dtype"] != dtype for u in G._succ[c] for o in G._pred[u] if o != c):
+        return scalar
+    with np.errstate(all="ignore"):
+        as_array = np.asarray(value, dtype)
+    return as_array if as_array == value else scalar
 
 
 def var(nid: int) -> str:

@@ -90,12 +90,32 @@ def _check_label_shape(labels, logits_shape):
 
 
 def _check_labels(labels, classes):
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    if not labels.size:
+        return
+    if type(labels) is np.ndarray and labels.dtype.kind == "i":  # one pass: a negative label is a huge unsigned one
+        if labels.view(labels.dtype.str.replace("i", "u")).max() < classes:
+            return
+    if labels.min() < 0 or labels.max() >= classes:
         raise ValueError(f"integer labels must lie in [0, {classes}), got values from {labels.min()} to {labels.max()}")
 
 
 def softmax_cross_entropy(logits, labels):
+    if (type(logits) is np.ndarray and type(labels) is np.ndarray and logits.ndim == 2 and logits.dtype.kind == "f"
+            and labels.dtype.kind in "iu"):  # (integer logits: the log-probabilities' float dtype, as below)
+        return _cross_entropy_rows(logits, labels)
     return nll(log_softmax(logits, -1), labels)
+
+
+def _cross_entropy_rows(logits, labels):
+    """A batch of rows with integer labels, as the hand-written SoftmaxWithLoss computes it: the mean over
+    rows of log(sum(exp(shifted))) - shifted[label] (shifted = logits - the row's max), so no array of
+    log-probabilities is made and the labels' logits are picked by one gather."""
+    _check_label_shape(labels, logits.shape)
+    batch, classes = logits.shape
+    _check_labels(labels, classes)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    sums = np.exp(shifted).sum(axis=1)
+    return (np.log(sums).sum() - shifted[np.arange(batch), labels].sum()) / batch
 
 
 def nll(logp, labels):
@@ -299,18 +319,20 @@ def accumulate_statements(target: str, args: list[str], attrs: dict, out: Option
     overwritten, or a dead buffer of the result's shape) the first sum writes there and each further
     term is added in place.
 
+    Into a dying operand the first sum is an augmented assignment (``v1 += v2``: the in-place ufunc call
+    without the keyword parsing of ``out=``, a tenth of an op on small arrays).
+
     >>> accumulate_statements("v9", ["v1", "v2", "v3"], {}, out="v1")
-    ['v9 = xp.add(v1, v2, out=v1)', 'v9 += v3']
+    ['v1 += v2', 'v9 = v1', 'v9 += v3']
     """
     if out is not None and args.count(out) <= 1 and (out in args or len(args) > 1):
         rest = list(args)
         if out in args:
             rest.remove(out)
-            first = [out, *rest[:1]]
-        else:
-            first, rest = args[:2], args[1:]
-        if not rest:
-            return [f"{target} = {out}"]
+            if not rest:
+                return [f"{target} = {out}"]
+            return [f"{out} += {rest[0]}", f"{target} = {out}"] + [f"{target} += {a}" for a in rest[1:]]
+        first, rest = args[:2], args[1:]
         return [f"{target} = xp.add({first[0]}, {first[1]}, out={out})"] + [f"{target} += {a}" for a in rest[1:]]
     lines = [f"{target} = {' + '.join(args[:TERMS_PER_LINE])}"]
     for i in range(TERMS_PER_LINE, len(args), TERMS_PER_LINE - 1):

@@ -26,6 +26,9 @@ class Rule(NamedTuple):
     name: str
     match: Matcher
     splits_layer: bool = False  # rewrites a textbook layer op into parts: only where layers need not stay whole
+    # drops the per-edge gradients the adjoint book records (what pictures and explain pages show on each edge):
+    # likewise only in programs nobody draws (the fused value_and_grad program)
+    merges_edges: bool = False
 
 
 # -- matchers ---------------------------------------------------------------------------------
@@ -203,6 +206,50 @@ def mask_before_max_pool_grad(rw: Rewriter, nid: int, ops: list) -> Optional[int
         pooled = rw.add_node(nid, "max_pool2d", [x], window)
     mask = rw.add_node(nid, c["op"], [pooled if a == x else a for a in args], c["attrs"])
     return rw.add_node(nid, "max_pool2d_grad", [rw.add_node(nid, "where", [mask, gy, zero], {}), x], window)
+def _factors(rw: Rewriter, term: int, reader: int) -> Optional[list[int]]:
+    """The factors of ``term`` when it is a product read by ``reader`` alone (one operand may itself be
+    such a product: ``(g * a) * c`` gives ``[g, a, c]``), else None."""
+    G = rw.G
+    if rw.N[term]["op"] != "mul" or list(G._succ[term]) != [reader]:
+        return None
+    factors = []
+    for o in rw.operands(term):
+        nested = rw.N[o]["op"] == "mul" and list(G._succ[o]) == [term]
+        factors.extend(rw.operands(o) if nested else [o])
+    return factors if len(set(factors)) == len(factors) else None
+
+
+def common_factor(rw: Rewriter, nid: int, ops: list) -> Optional[int]:
+    """In the adjoint graph, ``g * b + (g * a) * c`` -> ``g * (b + a * c)``: the sum of two products
+    with a factor ``g`` of the result's shape and dtype in common (what the adjoint pass emits for a
+    value read twice, ``h * b`` and ``f(h) * a``) costs one array op less, and every op of the new form
+    writes into a dying operand. Products read by other nodes stay (nothing would be saved). Floating
+    point: distributing reorders the arithmetic, so gradients may move in the last bits; the rule is
+    limited to gradients (the forward program computes what the user wrote) of float dtype, and to the
+    fused program (the two products are the per-edge gradients a step's pictures show)."""
+    if len(ops) != 2 or ops[0] == ops[1] or not rw.N[nid]["adjoint"] or rw.N[nid]["dtype"].kind not in "fc":
+        return None
+    terms = [_factors(rw, o, nid) for o in ops]
+    if terms[0] is None or terms[1] is None:
+        return None
+    dtype = rw.N[nid]["dtype"]
+    if any(rw.N[f]["dtype"] != dtype for t in terms for f in t if not rw.N[f].get("weak")):
+        return None
+    common = [f for f in terms[0] if f in terms[1] and rw.same_type(f, nid) and rw.N[f]["op"] != "constant"]
+    if not common:
+        return None
+    g = common[0]
+    rests = []
+    for t in terms:
+        rest = [f for f in t if f != g]
+        if not rest:
+            return None  # g itself is a term: g * (1 + ...) would add an op
+        r = rest[0]
+        for f in rest[1:]:
+            r = rw.add_node(nid, "mul", [r, f], {})
+        rests.append(r)
+    total = rw.add_node(nid, "add", rests, {})
+    return rw.add_node(nid, "mul", [g, total], {})
 
 
 def _edit(rw: Rewriter, nid: int, operand: int, attrs: dict) -> Optional[int]:
@@ -234,6 +281,8 @@ RULES: list[Rule] = [
     Rule("softmax", "softmax from shared log-probabilities", softmax_via_log_softmax),
     Rule("accumulate", "slice gradients joined by concatenate", slice_grads_to_concatenate),
     Rule("where", "mask moved before max pooling's gradient", mask_before_max_pool_grad),
+    Rule("accumulate", "common factor of two products", common_factor, merges_edges=True),
+    Rule("add", "common factor of two products", common_factor, merges_edges=True),
 ]
 
 _BY_OP: dict[str, list[Rule]] = {}
@@ -248,7 +297,7 @@ def simplify(rw: Rewriter) -> None:
         for rule in _BY_OP.get(G._node[nid]["op"], ()):
             if nid not in G:
                 break
-            if rule.splits_layer and rw.keep_layers:
+            if (rule.splits_layer or rule.merges_edges) and rw.keep_layers:
                 continue
             target = rule.match(rw, nid, rw.operands(nid))
             if target is None:
