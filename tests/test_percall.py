@@ -143,3 +143,16 @@ def test_integer_label_cross_entropy_refuses_labels_out_of_range(bad):
         kernels.softmax_cross_entropy(np.zeros((3, 7)), np.array(bad))
     with pytest.raises(ValueError, match=r"integer labels must lie in \[0, 7\)"):
         kernels.softmax_cross_entropy_grad(np.zeros((3, 7)), np.array(bad), 1.0)
+
+
+def test_integer_label_gradient_of_transposed_logits_subtracts_the_labels():
+    """Found by the property tests: logits that are a transposed view (an einsum's result) made the scatter of
+    -1 at the labels write into a copy, so the gradient lost it (the loss's gradient through tied logits was 2.09,
+    not 0)."""
+    base = RNG.standard_normal((2, 3, 4))
+    logits = base.transpose(1, 0, 2)  # (3, 2, 4), not C-contiguous
+    labels = RNG.integers(0, 4, (3, 2))
+    got = kernels.softmax_cross_entropy_grad(logits, labels, 0.5)
+    want = kernels.softmax(np.ascontiguousarray(logits), -1)
+    np.put_along_axis(want, labels[..., None], np.take_along_axis(want, labels[..., None], -1) - 1, -1)
+    np.testing.assert_allclose(got, want * 0.5, rtol=1e-14)

@@ -157,10 +157,12 @@ def softmax_cross_entropy_grad(logits, labels, scale):
     _check_labels(labels, classes)
     if logits.dtype.kind != "f":  # integer logits: the float64 the rule declares
         logits = logits.astype(np.float64)
-    e = xp.subtract(logits, xp.max(logits, axis=-1, keepdims=True))
+    # C order whatever the logits' layout (an einsum's result may be a transposed view; the ufunc would keep
+    # its strides), so that the reshape below is a view and the scatter writes into e, not into a copy
+    e = xp.subtract(logits, xp.max(logits, axis=-1, keepdims=True), order="C")
     xp.exp(e, out=e)
     e /= xp.sum(e, axis=-1, keepdims=True)
-    rows = e.reshape(-1, classes)  # a view (e is contiguous): the scatter writes into e
+    rows = e.reshape(-1, classes)  # a view (e is C-contiguous): the scatter writes into e
     rows[xp.arange(rows.shape[0]), labels.reshape(-1)] -= 1
     e *= scale
     return e
