@@ -148,3 +148,62 @@ def test_nested_pauses_resume_only_when_the_outermost_ends():
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+# -- big compiles promote what they leave alive (ir/gcpause.py, PROMOTE_AT) ------------------------------
+def test_a_big_compile_leaves_its_objects_in_the_oldest_generation(monkeypatch):
+    """No young collection has to scan them after the pause: they are old when the compile returns."""
+    from revgraph.ir import gcpause
+
+    monkeypatch.setattr(gcpause, "PROMOTE_AT", 1000)
+    gc.collect()
+    step = _compile_chain(300)
+    nodes = step.plan.graph.nx._node  # one of the many dicts the compile made
+    assert any(o is nodes for o in gc.get_objects(generation=2))
+    assert not any(o is nodes for o in gc.get_objects(generation=0) + gc.get_objects(generation=1))
+    assert gc.isenabled()
+
+
+def test_objects_the_user_froze_stay_frozen(monkeypatch):
+    from revgraph.ir import gcpause
+
+    monkeypatch.setattr(gcpause, "PROMOTE_AT", 1000)
+    mine = [[]]  # tracked, and frozen below: in no generation the collector scans
+    gc.freeze()
+    try:
+        _compile_chain(300)
+        assert not any(o is mine for gen in range(3) for o in gc.get_objects(generation=gen)), \
+            "compiling unfroze objects the user had frozen"
+    finally:
+        gc.unfreeze()
+
+
+def test_programs_dropped_in_a_loop_of_big_compiles_do_not_pile_up():
+    """Promoted programs wait for a full collection; the next big compile starts with one once they
+    exceed a quarter of what the last left. Run in a fresh process, so the heap is small and known."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import gc, weakref
+        import revgraph as rg
+        from revgraph.ir import gcpause
+        gcpause.PROMOTE_AT = 1000
+        plans = []
+        for _ in range(30):
+            g = rg.Graph()
+            x = g.input("x", shape=(3,))
+            h = x
+            for _ in range(300):
+                h = rg.tanh(h) * 0.5
+            step = rg.compile(rg.sum(h), wrt=[x])
+            plans.append(weakref.ref(step.plan))
+            del step, g, x, h
+        print(sum(p() is not None for p in plans[:-1]), gcpause._promoted > 0)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    alive, promoted = out.stdout.split()
+    assert promoted == "True"  # the compiles were big enough to be promoted
+    assert int(alive) <= 5, f"{alive} of 29 dropped programs still alive"
