@@ -44,8 +44,8 @@ def grad(y: Tensor, wrt: TensorOrList, seed: Any = None) -> TensorOrList:
     graph = _check(y, wrts)
     G = graph.nx
     relevant = {n for n in ancestors(graph, [y.id]) & descendants(graph, [w.id for w in wrts])
-                if is_float(G.nodes[n]["dtype"])}
-    order = 1 + max(G.nodes[n]["adjoint"] for n in relevant | {y.id})
+                if is_float(G._node[n]["dtype"])}
+    order = 1 + max(G._node[n]["adjoint"] for n in relevant | {y.id})
     with graph.tagging(adjoint=order):
         contributions: dict[int, list[Tensor]] = defaultdict(list)
         contributions[y.id].append(_seed(y, seed))
@@ -77,7 +77,7 @@ def _backward(graph: Any, relevant: set[int], contributions: dict, record: dict)
                 total = accumulate(*parts)
         totals[n] = total
         record["totals"][n] = total.id
-        data = G.nodes[n]
+        data = G._node[n]  # (networkx's plain dicts, no view objects: once per node)
         if data["op"] in ("input", "constant"):
             continue
         opdef = get(data["op"])
@@ -94,7 +94,7 @@ def _backward(graph: Any, relevant: set[int], contributions: dict, record: dict)
 def _push(graph: Any, n: int, opdef: Any, operands: list, out: Tensor, total: Tensor, relevant: set[int],
           contributions: dict, record: dict) -> None:
     """Apply node ``n``'s VJP rules to its total gradient: one contribution per operand needing one."""
-    attrs = graph.nx.nodes[n]["attrs"]
+    attrs = graph.nx._node[n]["attrs"]
     every = opdef.vjp_all(total, out, *operands, **attrs) if opdef.vjp_all is not None else None
     for i, x in enumerate(operands):
         if every is not None:

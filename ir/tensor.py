@@ -44,7 +44,7 @@ class _GraphFrontend:
             if not hint:
                 raise
             raise GraphError(f"{exc} {hint}", node=exc.node) from None
-        if all(a.weak for a in avals):
+        if _all_weak(avals):
             # Only Python scalars (e.g. `y - 1` inside pow's VJP rule for a weak exponent): the program would
             # compute a Python scalar, which stays weak, so fold it into a constant now -- a node would
             # declare a strong dtype (float64) and upcast float32 tensors it meets, unlike the program.
@@ -53,6 +53,13 @@ class _GraphFrontend:
             return graph.constant(np.asarray(value).item(), name=name)
         tensors = [o if isinstance(o, Tensor) else _as_constant(graph, o) for o in operands]
         return graph._add(opdef.name, tensors, attrs, shape, dtype, name=name)
+
+
+def _all_weak(avals: list) -> bool:
+    for a in avals:  # a plain loop: no generator per node built
+        if a.weak_value is None:
+            return False
+    return True
 
 
 def _scalar_input_hint(graph: "Graph", operands: tuple) -> str:

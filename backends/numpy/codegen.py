@@ -113,12 +113,15 @@ def _part_code(part: "_Part", filename: str, first: int) -> types.CodeType:
         if not literal and not any(isinstance(c, types.CodeType) for c in code.co_consts):  # (nested: not renamed)
             if len(_PART_CODES) >= _PART_CODES_MAX:
                 _PART_CODES.clear()
-            _PART_CODES[key] = (code, list(index))
+            at = {f"v{i}": k for k, i in enumerate(index)}  # value name -> its place in the reuse pattern
+            _PART_CODES[key] = (code, [at.get(n, -1) for n in code.co_varnames], [at.get(n, -1) for n in code.co_names])
         return _shifted(code, first)
-    code, their_ids = cached
-    rename = {f"v{a}": sys.intern(f"v{b}") for a, b in zip(their_ids, index)}
-    return code.replace(co_varnames=tuple([rename.get(n, n) for n in code.co_varnames]),
-                        co_names=tuple([rename.get(n, n) for n in code.co_names]),
+    # This part's value names by first appearance, put where the cached code has its own (code objects
+    # intern their names themselves).
+    code, varnames_at, names_at = cached
+    ours = ["v" + i for i in index]
+    return code.replace(co_varnames=tuple([ours[k] if k >= 0 else n for k, n in zip(varnames_at, code.co_varnames)]),
+                        co_names=tuple([ours[k] if k >= 0 else n for k, n in zip(names_at, code.co_names)]),
                         co_name=part.name, co_qualname=part.name, co_filename=filename,
                         co_firstlineno=first + 1)
 
