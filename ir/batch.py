@@ -98,7 +98,7 @@ def matmul(kinds: Sequence[Optional[str]], avals: Sequence[Any], attrs: dict) ->
     """a @ W with a row-wise ``a`` (2-d or stacked) and a matrix ``W`` independent of the batch; or two stacks
     of matrices batched together."""
     a, b = avals
-    if kinds == (ROWS, None) or list(kinds) == [ROWS, None]:
+    if list(kinds) == [ROWS, None]:
         return ROWS if a.ndim >= 2 and b.ndim <= 2 else None
     if list(kinds) == [ROWS, ROWS]:
         return ROWS if a.ndim == b.ndim >= 3 else None

@@ -17,7 +17,7 @@ _resume = False
 # A pause that leaves at least this many new objects alive promotes them, unscanned, to the oldest
 # generation (see ``cyclic_gc_paused``). Below it the young collection that follows is cheap anyway.
 PROMOTE_AT = 100_000
-_promoted = 0  # objects promoted so since the last full collection a pause asked for
+_promoted = 0  # objects promoted since the last full collection a pause asked for
 _old = 0  # tracked objects after that collection (or before the first promotion)
 
 
@@ -33,7 +33,7 @@ def cyclic_gc_paused() -> Iterator[None]:
     ``gc.unfreeze()``: two list splices), sparing the young and middle collections that would
     otherwise scan every one of them right after the pause (0.3 s at 10^4 layers). Programs dropped
     later wait in that generation for a full collection, so the next big pause starts with one when
-    what was promoted so exceeds a quarter of what the last one left (CPython's own rule for full
+    what was promoted since exceeds a quarter of what the last one left (CPython's own rule for full
     collections): a loop compiling big programs holds at most about one dropped program. Nothing is
     promoted while the user holds objects frozen (``gc.freeze()``: ours would unfreeze theirs).
 

@@ -196,8 +196,8 @@ def mask_before_max_pool_grad(rw: Rewriter, nid: int, ops: list) -> Optional[int
         return None
     gy, x = rw.operands(pooled_grad)
     c = rw.N[cond]
-    args = rw.operands(cond)
-    if (not get(c["op"]).elementwise or get(c["op"]).random or c["shape"] != rw.N[x]["shape"] or args.count(x) != 1
+    args, cond_op = rw.operands(cond), get(c["op"])
+    if (not cond_op.elementwise or cond_op.random or c["shape"] != rw.N[x]["shape"] or args.count(x) != 1
             or any(a != x and (rw.constant_value(a) is None or rw.N[a]["shape"] != ()) for a in args)):
         return None
     window = rw.N[pooled_grad]["attrs"]
